@@ -1,0 +1,139 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class CreditLedgerEntry(models.Model):
+    _name = "credit.ledger.entry"
+    _description = "Credit Ledger Entry"
+    # ids grow in posting order per wallet (the wallet row is locked while posting)
+    _order = "id desc"
+    _rec_name = "description"
+
+    wallet_id = fields.Many2one(
+        "credit.wallet", required=True, index=True, ondelete="restrict", readonly=True
+    )
+    partner_id = fields.Many2one(
+        related="wallet_id.partner_id", string="Customer", store=True, index=True
+    )
+    company_id = fields.Many2one(related="wallet_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="wallet_id.currency_id")
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
+    entry_type = fields.Selection(
+        [("in", "In"), ("out", "Out")], string="Type", required=True, readonly=True
+    )
+    amount = fields.Monetary(
+        required=True, readonly=True, help="Positive for credits in, negative for credits out."
+    )
+    running_balance = fields.Monetary(
+        required=True, readonly=True, help="Wallet balance right after this entry."
+    )
+    description = fields.Char(required=True, readonly=True)
+    reference = fields.Reference(
+        selection="_selection_reference",
+        readonly=True,
+        help="The document or payment the movement comes from.",
+    )
+    reference_name = fields.Char(string="Reference Label", readonly=True)
+    move_id = fields.Many2one(
+        "account.move",
+        string="Journal Entry",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+    )
+    posted_by_id = fields.Many2one("res.users", string="Posted by", required=True, readonly=True)
+    reversed_entry_id = fields.Many2one(
+        "credit.ledger.entry",
+        string="Reversal of",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+    )
+    reversal_entry_ids = fields.One2many("credit.ledger.entry", "reversed_entry_id")
+
+    _sql_constraints = [
+        ("amount_not_zero", "CHECK(amount <> 0)", "A ledger entry moves some credit."),
+        (
+            "type_matches_sign",
+            "CHECK((entry_type = 'in' AND amount > 0) OR (entry_type = 'out' AND amount < 0))",
+            "In entries add credits, Out entries remove them.",
+        ),
+        (
+            "running_balance_not_negative",
+            "CHECK(running_balance >= 0)",
+            "A wallet balance cannot be negative.",
+        ),
+        (
+            "reversed_once",
+            "UNIQUE(reversed_entry_id)",
+            "A ledger entry can be reversed only once.",
+        ),
+    ]
+
+    @api.model
+    def _selection_reference(self):
+        return [
+            ("account.move", self.env._("Journal Entry")),
+            ("account.payment", self.env._("Payment")),
+            ("payment.transaction", self.env._("Payment Transaction")),
+            ("sale.order", self.env._("Sales Order")),
+        ]
+
+    # -------------------------------------------------------------------------
+    # Append-only
+    # -------------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env["credit.wallet"]._is_posting():
+            raise UserError(
+                self.env._("Ledger entries are created only by posting a credit movement.")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        raise UserError(
+            self.env._("A posted ledger entry cannot be changed: reverse it instead.")
+        )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(
+            self.env._("A posted ledger entry cannot be deleted: reverse it instead.")
+        )
+
+    # -------------------------------------------------------------------------
+    # Reversal
+    # -------------------------------------------------------------------------
+
+    def action_reverse(self):
+        self._check_can_reverse()
+        self._reverse()
+        return True
+
+    def _check_can_reverse(self):
+        if not self.env.user.has_group("credit_wallet.group_credit_manager"):
+            raise UserError(self.env._("Only credit managers can reverse ledger entries."))
+        for entry in self:
+            if entry.reversed_entry_id:
+                raise UserError(
+                    self.env._("%(entry)s is itself a reversal.", entry=entry.display_name)
+                )
+            if entry.reversal_entry_ids:
+                raise UserError(
+                    self.env._("%(entry)s is already reversed.", entry=entry.display_name)
+                )
+
+    def _reverse(self):
+        reversals = self.browse()
+        for entry in self:
+            counterpart = entry.move_id.line_ids.account_id - entry.company_id.credit_account_id
+            reversals |= entry.wallet_id._post_movement(
+                -entry.amount,
+                self.env._("Reversal of %(entry)s", entry=entry.description),
+                counterpart_account=counterpart[:1],
+                reference=entry.move_id,
+                reversed_entry=entry,
+            )
+        return reversals

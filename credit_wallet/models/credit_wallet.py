@@ -1,0 +1,301 @@
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.misc import format_amount
+
+# Context key whose value must be this very object: JSON-RPC clients can set context
+# keys, but cannot forge a Python object, so only the posting service opens the gate.
+POSTING_CONTEXT_KEY = "credit_wallet_posting"
+_POSTING_TOKEN = object()
+
+
+class CreditWallet(models.Model):
+    _name = "credit.wallet"
+    _description = "Credit Wallet"
+    _order = "id desc"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        help="The commercial partner owning the wallet; its contacts share it.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    balance = fields.Monetary(
+        readonly=True,
+        default=0.0,
+        help="Credits available, in the company currency; moved only by posted entries.",
+    )
+    entry_ids = fields.One2many("credit.ledger.entry", "wallet_id", string="Ledger")
+    entry_count = fields.Integer(compute="_compute_entry_count")
+
+    _sql_constraints = [
+        (
+            "partner_company_uniq",
+            "UNIQUE(partner_id, company_id)",
+            "A customer has one wallet per company.",
+        ),
+        ("balance_not_negative", "CHECK(balance >= 0)", "A wallet balance cannot be negative."),
+    ]
+
+    @api.depends("partner_id", "company_id")
+    def _compute_display_name(self):
+        for wallet in self:
+            wallet.display_name = wallet.partner_id.display_name or ""
+
+    def _compute_entry_count(self):
+        counts = dict(
+            self.env["credit.ledger.entry"]._read_group(
+                [("wallet_id", "in", self.ids)], ["wallet_id"], ["__count"]
+            )
+        )
+        for wallet in self:
+            wallet.entry_count = counts.get(wallet, 0)
+
+    @api.constrains("partner_id")
+    def _check_partner_is_commercial(self):
+        for wallet in self:
+            if wallet.partner_id != wallet.partner_id.commercial_partner_id:
+                raise UserError(
+                    self.env._(
+                        "A wallet belongs to a company or an individual, not to a contact: "
+                        "use %(commercial)s instead of %(contact)s.",
+                        commercial=wallet.partner_id.commercial_partner_id.display_name,
+                        contact=wallet.partner_id.display_name,
+                    )
+                )
+
+    # -------------------------------------------------------------------------
+    # Guards: the balance moves only through _post_movement
+    # -------------------------------------------------------------------------
+
+    def _is_posting(self):
+        return self.env.context.get(POSTING_CONTEXT_KEY) is _POSTING_TOKEN
+
+    def _posting_env(self):
+        return self.with_context(**{POSTING_CONTEXT_KEY: _POSTING_TOKEN})
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("balance"):
+                raise UserError(self.env._("A new wallet starts empty: post a movement to fund it."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "balance" in vals and not self._is_posting():
+            raise UserError(
+                self.env._("A wallet balance changes only through a posted credit movement.")
+            )
+        if {"partner_id", "company_id"} & vals.keys() and self.entry_ids:
+            raise UserError(
+                self.env._("A wallet with entries cannot be moved to another customer or company.")
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_with_entries(self):
+        if self.entry_ids:
+            raise UserError(self.env._("A wallet with ledger entries cannot be deleted."))
+
+    # -------------------------------------------------------------------------
+    # Lookup
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _get_wallet(self, partner, company=None, create=True):
+        """Return the wallet of ``partner``'s commercial partner in ``company``.
+
+        Created on first use with INSERT ... ON CONFLICT so that two first movements at
+        once create one wallet; under REPEATABLE READ the loser gets a serialization
+        failure, which Odoo retries.
+        """
+        company = company or self.env.company
+        commercial = partner.commercial_partner_id
+        domain = [("partner_id", "=", commercial.id), ("company_id", "=", company.id)]
+        # sudo: the wallet is looked up for this one partner, whose caller checked access
+        wallet_sudo = self.sudo().search(domain, limit=1)
+        if wallet_sudo or not create:
+            return wallet_sudo
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO credit_wallet
+                    (partner_id, company_id, balance, create_uid, write_uid,
+                     create_date, write_date)
+                VALUES (%s, %s, 0, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+                ON CONFLICT (partner_id, company_id) DO NOTHING
+                """,
+                commercial.id,
+                company.id,
+                self.env.uid,
+                self.env.uid,
+            )
+        )
+        return self.sudo().search(domain, limit=1)
+
+    # -------------------------------------------------------------------------
+    # The posting service
+    # -------------------------------------------------------------------------
+
+    def _post_movement(
+        self, amount, description, *, counterpart_account=None, reference=None, reversed_entry=None
+    ):
+        """Move ``amount`` credits into (positive) or out of (negative) this wallet.
+
+        The only way a wallet moves. In one savepoint: lock the wallet row, refuse an
+        overdraft, post the accounting entry on the Customer Credit account, write the
+        ledger entry and the new balance. Callers check the user's rights first.
+
+        :param counterpart_account: account debited for an In movement (credited for an
+            Out one); the company's adjustment account when not given.
+        :param reference: the record the movement comes from (order, invoice, payment...).
+        :return: the new ``credit.ledger.entry``
+        """
+        self.ensure_one()
+        # sudo: the posting service is the single writer of wallets, entries and their moves
+        wallet_sudo = self.sudo()._posting_env()
+        wallet_sudo._check_can_post(amount, description)
+        company = wallet_sudo.company_id
+        counterpart_account = counterpart_account or company.credit_adjustment_account_id
+        if not counterpart_account:
+            raise UserError(
+                self.env._(
+                    "Set the credit adjustment account of %(company)s in Settings first.",
+                    company=company.name,
+                )
+            )
+        if reversed_entry:
+            reversed_entry = reversed_entry.with_env(wallet_sudo.env)
+        with self.env.cr.savepoint():
+            balance = wallet_sudo._lock_balance()
+            new_balance = wallet_sudo.currency_id.round(balance + amount)
+            if wallet_sudo.currency_id.compare_amounts(new_balance, 0.0) < 0:
+                raise UserError(
+                    self.env._(
+                        "Not enough credits: %(customer)s has %(balance)s, "
+                        "the movement needs %(amount)s.",
+                        customer=wallet_sudo.partner_id.display_name,
+                        balance=format_amount(self.env, balance, wallet_sudo.currency_id),
+                        amount=format_amount(self.env, -amount, wallet_sudo.currency_id),
+                    )
+                )
+            move = wallet_sudo._create_accounting_entry(amount, description, counterpart_account)
+            entry = wallet_sudo.env["credit.ledger.entry"].create(
+                {
+                    "wallet_id": wallet_sudo.id,
+                    "entry_type": "in" if amount > 0 else "out",
+                    "amount": amount,
+                    "running_balance": new_balance,
+                    "description": description,
+                    "reference": reference and f"{reference._name},{reference.id}",
+                    "reference_name": reference and reference.display_name,
+                    "move_id": move.id,
+                    "posted_by_id": self.env.uid,
+                    "reversed_entry_id": reversed_entry and reversed_entry.id,
+                }
+            )
+            wallet_sudo.write({"balance": new_balance})
+            if reversed_entry:
+                (reversed_entry.move_id.line_ids + move.line_ids).filtered(
+                    lambda line: line.account_id == company.credit_account_id
+                ).reconcile()
+        return entry.with_env(self.env)
+
+    def _check_can_post(self, amount, description):
+        self.ensure_one()
+        currency = self.currency_id
+        if currency.is_zero(amount):
+            raise UserError(self.env._("A credit movement must move some credit."))
+        if not (description or "").strip():
+            raise UserError(self.env._("A credit movement needs a description."))
+        if not self.partner_id.active:
+            raise UserError(
+                self.env._(
+                    "%(customer)s is archived: restore the customer before moving credits.",
+                    customer=self.partner_id.display_name,
+                )
+            )
+        company = self.company_id
+        if not (company.credit_account_id and company.credit_journal_id):
+            raise UserError(
+                self.env._(
+                    "Set the Customer Credit account and journal of %(company)s in Settings "
+                    "first.",
+                    company=company.name,
+                )
+            )
+
+    def _lock_balance(self):
+        """Lock the wallet row until commit and return its committed balance."""
+        self.flush_recordset(["balance"])
+        self.env.cr.execute(
+            SQL("SELECT balance FROM credit_wallet WHERE id = %s FOR UPDATE", self.id)
+        )
+        self.invalidate_recordset(["balance"])
+        return self.env.cr.fetchone()[0]
+
+    def _create_accounting_entry(self, amount, description, counterpart_account):
+        """Post Customer Credit against ``counterpart_account`` for ``amount`` credits."""
+        company = self.company_id
+        partner = self.partner_id
+        move = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "company_id": company.id,
+                "journal_id": company.credit_journal_id.id,
+                "date": fields.Date.context_today(self),
+                "ref": description,
+                "partner_id": partner.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "account_id": company.credit_account_id.id,
+                            "partner_id": partner.id,
+                            "name": description,
+                            "balance": -amount,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "account_id": counterpart_account.id,
+                            "partner_id": partner.id,
+                            "name": description,
+                            "balance": amount,
+                        }
+                    ),
+                ],
+            }
+        )
+        move._post(soft=False)
+        return move
+
+    # -------------------------------------------------------------------------
+    # Actions
+    # -------------------------------------------------------------------------
+
+    def action_open_entries(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "credit_wallet.credit_ledger_entry_action"
+        )
+        action["domain"] = [("wallet_id", "=", self.id)]
+        action["context"] = {"default_wallet_id": self.id}
+        return action
+
+    def action_open_adjustment(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Adjust Credits"),
+            "res_model": "credit.wallet.adjustment",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_wallet_id": self.id},
+        }

@@ -1,0 +1,115 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    credit_payment_enabled = fields.Boolean(
+        string="Allow Credit Payments",
+        help="Show the credit wallet to customers. When off, balances are kept but hidden.",
+    )
+    credit_account_id = fields.Many2one(
+        "account.account",
+        string="Customer Credit Account",
+        domain="[('account_type', '=', 'liability_current'), ('reconcile', '=', True)]",
+        check_company=True,
+        help="Liability for credits sold and not yet spent.",
+    )
+    credit_journal_id = fields.Many2one(
+        "account.journal",
+        string="Customer Credit Journal",
+        domain="[('type', '=', 'general')]",
+        check_company=True,
+    )
+    credit_adjustment_account_id = fields.Many2one(
+        "account.account",
+        string="Credit Adjustment Account",
+        domain="[('account_type', 'in', ('expense', 'income', 'income_other'))]",
+        check_company=True,
+        help="Counterpart of bonus credits and manual adjustments.",
+    )
+
+    def write(self, vals):
+        if "credit_account_id" in vals:
+            self._check_credit_account_changeable(vals["credit_account_id"])
+        return super().write(vals)
+
+    def _check_credit_account_changeable(self, new_account_id):
+        # sudo: counting entries of the companies being configured by their administrator
+        entries_sudo = self.env["credit.ledger.entry"].sudo()
+        for company in self:
+            if company.credit_account_id.id == new_account_id:
+                continue
+            if entries_sudo.search_count([("company_id", "=", company.id)], limit=1):
+                raise UserError(
+                    self.env._(
+                        "%(company)s already has credit movements on %(account)s: the Customer "
+                        "Credit account cannot change any more, or wallets and books would "
+                        "disagree.",
+                        company=company.name,
+                        account=company.credit_account_id.display_name,
+                    )
+                )
+
+    @api.model
+    def _credit_wallet_setup_all_companies(self):
+        self.search([("chart_template", "!=", False)])._credit_wallet_setup_accounting()
+
+    def _credit_wallet_setup_accounting(self):
+        """Create the Customer Credit account, adjustment account and journal when missing."""
+        Account = self.env["account.account"].sudo()
+        for company in self.sudo():
+            Account_c = Account.with_company(company)
+            if not company.credit_account_id:
+                company.credit_account_id = Account_c.create(
+                    {
+                        "name": self.env._("Customer Credit"),
+                        "code": company._credit_wallet_new_code("liability_current", "2190"),
+                        "account_type": "liability_current",
+                        "reconcile": True,
+                        "company_ids": [company.id],
+                    }
+                )
+            if not company.credit_adjustment_account_id:
+                company.credit_adjustment_account_id = Account_c.create(
+                    {
+                        "name": self.env._("Customer Credit Bonus and Adjustments"),
+                        "code": company._credit_wallet_new_code("expense", "6190"),
+                        "account_type": "expense",
+                        "company_ids": [company.id],
+                    }
+                )
+            if not company.credit_journal_id:
+                company.credit_journal_id = self.env["account.journal"].sudo().create(
+                    {
+                        "name": self.env._("Customer Credit"),
+                        "code": company._credit_wallet_new_journal_code(),
+                        "type": "general",
+                        "company_id": company.id,
+                        "show_on_dashboard": False,
+                    }
+                )
+
+    def _credit_wallet_new_code(self, account_type, fallback_code):
+        self.ensure_one()
+        Account = self.env["account.account"].sudo().with_company(self)
+        sibling = Account.search(
+            [("account_type", "=", account_type), ("company_ids", "in", self.id)],
+            order="code desc",
+            limit=1,
+        )
+        return Account._search_new_account_code(sibling.code or fallback_code)
+
+    def _credit_wallet_new_journal_code(self):
+        self.ensure_one()
+        used = set(
+            self.env["account.journal"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", self.id)])
+            .mapped("code")
+        )
+        return next(
+            code for code in ["CRED", *(f"CRED{n}" for n in range(2, 100))] if code not in used
+        )

@@ -1,0 +1,14 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    credit_payment_enabled = fields.Boolean(
+        related="company_id.credit_payment_enabled", readonly=False
+    )
+    credit_account_id = fields.Many2one(related="company_id.credit_account_id", readonly=False)
+    credit_journal_id = fields.Many2one(related="company_id.credit_journal_id", readonly=False)
+    credit_adjustment_account_id = fields.Many2one(
+        related="company_id.credit_adjustment_account_id", readonly=False
+    )

@@ -1,0 +1,57 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class CreditWalletAdjustment(models.TransientModel):
+    _name = "credit.wallet.adjustment"
+    _description = "Manual Credit Adjustment"
+    _check_company_auto = True
+
+    wallet_id = fields.Many2one("credit.wallet", required=True, check_company=True)
+    company_id = fields.Many2one(related="wallet_id.company_id")
+    currency_id = fields.Many2one(related="wallet_id.currency_id")
+    balance = fields.Monetary(related="wallet_id.balance", string="Current Balance")
+    direction = fields.Selection(
+        [("in", "Add credits"), ("out", "Remove credits")], required=True, default="in"
+    )
+    amount = fields.Monetary(required=True)
+    reason = fields.Char(required=True)
+    account_id = fields.Many2one(
+        "account.account",
+        string="Counterpart Account",
+        compute="_compute_account_id",
+        store=True,
+        readonly=False,
+        check_company=True,
+        domain="[('account_type', 'in', ('expense', 'income', 'income_other'))]",
+    )
+
+    @api.depends("wallet_id")
+    def _compute_account_id(self):
+        for wizard in self:
+            wizard.account_id = wizard.wallet_id.company_id.credit_adjustment_account_id
+
+    def action_apply(self):
+        self._check_can_apply()
+        self._apply()
+        return {"type": "ir.actions.act_window_close"}
+
+    def _check_can_apply(self):
+        if not self.env.user.has_group("credit_wallet.group_credit_manager"):
+            raise UserError(self.env._("Only credit managers can adjust wallets."))
+        for wizard in self:
+            if wizard.currency_id.compare_amounts(wizard.amount, 0.0) <= 0:
+                raise UserError(
+                    self.env._("Enter a positive amount; choose Remove credits to take some out.")
+                )
+            if not (wizard.reason or "").strip():
+                raise UserError(self.env._("Give the reason for the adjustment."))
+
+    def _apply(self):
+        for wizard in self:
+            sign = 1 if wizard.direction == "in" else -1
+            wizard.wallet_id._post_movement(
+                sign * wizard.amount,
+                self.env._("Adjustment: %(reason)s", reason=wizard.reason.strip()),
+                counterpart_account=wizard.account_id,
+            )
