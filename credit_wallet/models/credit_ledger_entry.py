@@ -115,6 +115,7 @@ class CreditLedgerEntry(models.Model):
     def _check_can_reverse(self):
         if not self.env.user.has_group("credit_wallet.group_credit_manager"):
             raise UserError(self.env._("Only credit managers can reverse ledger entries."))
+        self.wallet_id.check_access("write")
         for entry in self:
             if entry.reversed_entry_id:
                 raise UserError(

@@ -89,6 +89,7 @@ class CreditWallet(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self.check_access("write")
         if "balance" in vals and not self._is_posting():
             raise UserError(
                 self.env._("A wallet balance changes only through a posted credit movement.")
@@ -206,6 +207,7 @@ class CreditWallet(models.Model):
                 (reversed_entry.move_id.line_ids + move.line_ids).filtered(
                     lambda line: line.account_id == company.credit_account_id
                 ).reconcile()
+        self.invalidate_recordset(["balance", "entry_ids"])
         return entry.with_env(self.env)
 
     def _check_can_post(self, amount, description):

@@ -39,6 +39,7 @@ class CreditWalletAdjustment(models.TransientModel):
     def _check_can_apply(self):
         if not self.env.user.has_group("credit_wallet.group_credit_manager"):
             raise UserError(self.env._("Only credit managers can adjust wallets."))
+        self.wallet_id.check_access("write")
         for wizard in self:
             if wizard.currency_id.compare_amounts(wizard.amount, 0.0) <= 0:
                 raise UserError(

@@ -1,0 +1,7 @@
+from . import (
+    test_access,
+    test_accounting_guards,
+    test_company_setup,
+    test_invariants,
+    test_posting,
+)

@@ -1,0 +1,113 @@
+from odoo.tests import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class CreditWalletCommon(AccountTestInvoicingCommon):
+    """A company with credits enabled, two customers with wallets, and users of each role."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.company.credit_payment_enabled = True
+        cls.credit_account = cls.company.credit_account_id
+        cls.adjustment_account = cls.company.credit_adjustment_account_id
+        cls.credit_journal = cls.company.credit_journal_id
+        cls.env.user.groups_id += cls.env.ref("credit_wallet.group_credit_manager")
+
+        cls.customer = cls.env["res.partner"].create({"name": "Brightline Ltd", "is_company": True})
+        cls.contact = cls.env["res.partner"].create(
+            {"name": "Ada Brightline", "parent_id": cls.customer.id, "email": "ada@bright.test"}
+        )
+        cls.other_customer = cls.env["res.partner"].create(
+            {"name": "Harbour & Co", "is_company": True}
+        )
+        cls.other_contact = cls.env["res.partner"].create(
+            {"name": "Hugo Harbour", "parent_id": cls.other_customer.id, "email": "hugo@harb.test"}
+        )
+        cls.wallet = cls.env["credit.wallet"]._get_wallet(cls.customer)
+        cls.other_wallet = cls.env["credit.wallet"]._get_wallet(cls.other_customer)
+
+        cls.manager = new_test_user(
+            cls.env,
+            login="credit_manager",
+            groups="base.group_user,credit_wallet.group_credit_manager",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.credit_user = new_test_user(
+            cls.env,
+            login="credit_user",
+            groups="base.group_user,credit_wallet.group_credit_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.portal_user = new_test_user(
+            cls.env,
+            login="portal_ada",
+            password="portal_ada",
+            groups="base.group_portal",
+            partner_id=cls.contact.id,
+        )
+        cls.other_portal_user = new_test_user(
+            cls.env,
+            login="portal_hugo",
+            password="portal_hugo",
+            groups="base.group_portal",
+            partner_id=cls.other_contact.id,
+        )
+
+    def adjust(self, wallet, amount, reason="Test adjustment", user=None):
+        """Post ``amount`` (signed) through the manager's adjustment wizard."""
+        wizard = (
+            self.env["credit.wallet.adjustment"]
+            .with_user(user or self.env.user)
+            .create(
+                {
+                    "wallet_id": wallet.id,
+                    "direction": "in" if amount > 0 else "out",
+                    "amount": abs(amount),
+                    "reason": reason,
+                }
+            )
+        )
+        wizard.action_apply()
+        return self.env["credit.ledger.entry"].search([("wallet_id", "=", wallet.id)], limit=1)
+
+    def credit_account_balance(self, company=None):
+        """Balance (credit - debit) of the posted journal items on the Customer Credit account."""
+        company = company or self.company
+        groups = self.env["account.move.line"]._read_group(
+            [
+                ("account_id", "=", company.credit_account_id.id),
+                ("company_id", "=", company.id),
+                ("parent_state", "=", "posted"),
+            ],
+            aggregates=["debit:sum", "credit:sum"],
+        )
+        debit, credit = groups[0]
+        return company.currency_id.round(credit - debit)
+
+    def assert_invariants(self, company=None):
+        """DESIGN.md invariants 1 to 3, checked from the database for every wallet."""
+        company = company or self.company
+        self.env.flush_all()
+        self.env.invalidate_all()
+        wallets = self.env["credit.wallet"].search([("company_id", "=", company.id)])
+        for wallet in wallets:
+            entries = wallet.entry_ids  # newest first
+            self.assertAlmostEqual(wallet.balance, sum(entries.mapped("amount")), places=2)
+            self.assertAlmostEqual(wallet.balance, entries[:1].running_balance or 0.0, places=2)
+            self.assertGreaterEqual(wallet.balance, 0.0)
+            # every intermediate running balance is the sum of the entries up to it
+            total = 0.0
+            for entry in entries.sorted("id"):
+                total += entry.amount
+                self.assertAlmostEqual(entry.running_balance, total, places=2)
+        self.assertAlmostEqual(
+            sum(wallets.mapped("balance")), self.credit_account_balance(company), places=2
+        )
+        report = self.env["credit.reconciliation.report"].search([("company_id", "=", company.id)])
+        self.assertAlmostEqual(report.difference, 0.0, places=2)
+        self.assertAlmostEqual(report.wallet_total, sum(wallets.mapped("balance")), places=2)
