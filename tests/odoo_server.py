@@ -1,0 +1,156 @@
+"""Start a real multi-worker Odoo server on 127.0.0.1 for repository-level tests.
+
+Used by the concurrency test and the benchmarks: the add-on runs exactly as in
+production (prefork workers, one PostgreSQL), not inside a test transaction.
+"""
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ODOO_SRC = Path(
+    os.environ.get("ODOO_SRC", Path.home() / ".cache" / "credit_wallet" / "odoo-18.0")
+)
+ODOO_CONF = Path(os.environ.get("ODOO_CONF", REPO_ROOT / ".odoo" / "odoo.conf"))
+PYTHON = os.environ.get("PYTHON", sys.executable)
+PG_ARGS = [
+    "-h",
+    os.environ.get("PGHOST", "127.0.0.1"),
+    "-p",
+    os.environ.get("PGPORT", "5432"),
+    "-U",
+    os.environ.get("DB_USER", "credit_wallet"),
+]
+
+
+def odoo_bin(*args, log_path=None, check=True):
+    """Run odoo-bin with the project's configuration file and wait for it."""
+    cmd = [PYTHON, str(ODOO_SRC / "odoo-bin"), "-c", str(ODOO_CONF), *args]
+    with open(log_path or os.devnull, "w") as log:
+        return subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=check, timeout=1800)
+
+
+def drop_database(name):
+    subprocess.run(["dropdb", *PG_ARGS, "--if-exists", "--force", name], check=True)
+
+
+def create_database_with_module(name, log_path):
+    """A fresh database with credit_wallet installed, copied from the quickest template."""
+    drop_database(name)
+    module_db = os.environ.get("MODULE_DB")
+    if module_db:
+        subprocess.run(["createdb", *PG_ARGS, "-T", module_db, name], check=True)
+        return
+    template = os.environ.get("TEMPLATE_DB")
+    if template:
+        subprocess.run(["createdb", *PG_ARGS, "-T", template, name], check=True)
+    odoo_bin("-d", name, "-i", "credit_wallet", "--stop-after-init", log_path=log_path)
+
+
+def free_port():
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OdooServer:
+    """An odoo-bin process with ``workers`` prefork workers serving one database."""
+
+    def __init__(self, database, log_path, workers=4):
+        self.database = database
+        self.log_path = Path(log_path)
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def __enter__(self):
+        cmd = [
+            PYTHON,
+            str(ODOO_SRC / "odoo-bin"),
+            "-c",
+            str(ODOO_CONF),
+            "-d",
+            self.database,
+            f"--db-filter=^{self.database}$",
+            "--http-interface=127.0.0.1",
+            f"--http-port={self.port}",
+            f"--workers={self.workers}",
+            "--max-cron-threads=0",
+            "--limit-time-real=300",
+            "--limit-time-cpu=300",
+            f"--logfile={self.log_path}",
+        ]
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Odoo exited early, see {self.log_path}")
+            try:
+                urllib.request.urlopen(f"{self.url}/web/login", timeout=5).close()
+                return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"Odoo did not answer within 90 s, see {self.log_path}")
+
+    def __exit__(self, *exc):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def execute_kw(self, uid, password, model, method, *args, **kwargs):
+        """One JSON-RPC call; Odoo retries it on serialization failures, as in production."""
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {
+                "service": "object",
+                "method": "execute_kw",
+                "args": [self.database, uid, password, model, method, list(args), kwargs],
+            },
+        }
+        request = urllib.request.Request(
+            f"{self.url}/jsonrpc",
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            answer = json.load(response)
+        if "error" in answer:
+            raise RpcError(answer["error"]["data"].get("message") or answer["error"]["message"])
+        return answer["result"]
+
+    def login(self, login, password):
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {
+                "service": "common",
+                "method": "login",
+                "args": [self.database, login, password],
+            },
+        }
+        request = urllib.request.Request(
+            f"{self.url}/jsonrpc",
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)["result"]
+
+
+class RpcError(Exception):
+    """An error Odoo returned for a JSON-RPC call (UserError, AccessError...)."""

@@ -1,0 +1,143 @@
+"""Several Odoo worker processes move one wallet at the same moment.
+
+A real ``odoo-bin --workers=4`` serves JSON-RPC calls sent from many threads at once;
+each call runs in its own worker process and PostgreSQL transaction, exactly as in a
+multi-worker production deployment. Correctness may rely only on the database.
+"""
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg2
+import pytest
+from odoo_server import PG_ARGS, OdooServer, RpcError
+
+WORKERS = 4
+
+
+@pytest.fixture(scope="module")
+def server(module_database, log_dir):
+    with OdooServer(module_database, log_dir / "concurrency-server.log", workers=WORKERS) as srv:
+        srv.uid = srv.login("admin", "admin")
+        assert srv.uid, "the demo database's admin / admin login must work"
+        yield srv
+
+
+@pytest.fixture
+def db(module_database):
+    host, port, user = PG_ARGS[1], PG_ARGS[3], PG_ARGS[5]
+    connection = psycopg2.connect(host=host, port=port, user=user, dbname=module_database)
+    connection.autocommit = True
+    yield connection.cursor()
+    connection.close()
+
+
+def call(server, model, method, *args, **kwargs):
+    return server.execute_kw(server.uid, "admin", model, method, *args, **kwargs)
+
+
+def new_wallet(server, name):
+    partner_id = call(server, "res.partner", "create", {"name": name, "is_company": True})
+    return call(server, "credit.wallet", "create", {"partner_id": partner_id})
+
+
+def adjust(server, wallet_id, amount):
+    """One adjustment through the manager's wizard: True if posted, False if refused."""
+    wizard_id = call(
+        server,
+        "credit.wallet.adjustment",
+        "create",
+        {
+            "wallet_id": wallet_id,
+            "direction": "in" if amount > 0 else "out",
+            "amount": abs(amount),
+            "reason": "concurrency test",
+        },
+    )
+    try:
+        call(server, "credit.wallet.adjustment", "action_apply", [wizard_id])
+    except RpcError as error:
+        if "Not enough credits" in str(error):
+            return False
+        raise
+    return True
+
+
+def run_at_once(server, wallet_id, amounts):
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(pool.map(lambda amount: adjust(server, wallet_id, amount), amounts))
+
+
+def wallet_state(db, wallet_id):
+    db.execute("SELECT balance, company_id FROM credit_wallet WHERE id = %s", [wallet_id])
+    balance, company_id = db.fetchone()
+    db.execute(
+        "SELECT COALESCE(SUM(amount), 0), COUNT(*) FROM credit_ledger_entry WHERE wallet_id = %s",
+        [wallet_id],
+    )
+    ledger_sum, entry_count = db.fetchone()
+    db.execute(
+        """SELECT running_balance FROM credit_ledger_entry
+            WHERE wallet_id = %s ORDER BY id""",
+        [wallet_id],
+    )
+    running = [row[0] for row in db.fetchall()]
+    return balance, company_id, ledger_sum, entry_count, running
+
+
+def assert_books_match_wallets(db, company_id):
+    db.execute(
+        """SELECT (SELECT COALESCE(SUM(balance), 0) FROM credit_wallet WHERE company_id = c.id),
+                  (SELECT COALESCE(SUM(l.credit - l.debit), 0) FROM account_move_line l
+                    WHERE l.company_id = c.id AND l.account_id = c.credit_account_id
+                      AND l.parent_state = 'posted')
+             FROM res_company c WHERE c.id = %s""",
+        [company_id],
+    )
+    wallets_total, account_balance = db.fetchone()
+    assert wallets_total == account_balance
+
+
+def test_spending_at_once_never_overdraws(server, db):
+    """20 credits, 40 workers-wide spends of 1 credit: exactly 20 succeed."""
+    wallet_id = new_wallet(server, "Concurrent Spender Ltd")
+    assert adjust(server, wallet_id, 20.0)
+
+    outcomes = run_at_once(server, wallet_id, [-1.0] * 40)
+
+    balance, company_id, ledger_sum, entry_count, running = wallet_state(db, wallet_id)
+    assert outcomes.count(True) == 20
+    assert outcomes.count(False) == 20
+    assert balance == 0
+    assert ledger_sum == balance
+    assert entry_count == 21
+    # each running balance from 19 down to 0 appears once, in posting order
+    assert running == [20 - n for n in range(21)]
+    assert_books_match_wallets(db, company_id)
+
+
+def test_mixed_movements_at_once_keep_every_invariant(server, db):
+    """Credits in and out from many workers: balance = ledger = books, never negative."""
+    wallet_id = new_wallet(server, "Concurrent Mixer Ltd")
+    rng = random.Random(42)
+    amounts = [rng.choice([5.0, 3.0, -4.0, -2.0, -7.0]) for _ in range(60)]
+
+    outcomes = run_at_once(server, wallet_id, amounts)
+
+    balance, company_id, ledger_sum, entry_count, running = wallet_state(db, wallet_id)
+    posted = [amount for amount, ok in zip(amounts, outcomes, strict=True) if ok]
+    assert all(outcomes[i] for i, amount in enumerate(amounts) if amount > 0), "ins never fail"
+    assert entry_count == len(posted)
+    assert balance == ledger_sum == pytest.approx(sum(posted))
+    assert running[-1] == balance
+    assert min(running) >= 0
+    # running balances chain: each one is the previous plus the entry's amount
+    db.execute(
+        "SELECT amount, running_balance FROM credit_ledger_entry WHERE wallet_id = %s ORDER BY id",
+        [wallet_id],
+    )
+    previous = 0
+    for amount, running_balance in db.fetchall():
+        assert previous + amount == running_balance
+        previous = running_balance
+    assert_books_match_wallets(db, company_id)
