@@ -1,5 +1,4 @@
 import pytest
-
 from odoo_server import REPO_ROOT, create_database_with_module, drop_database
 
 

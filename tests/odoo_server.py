@@ -16,9 +16,7 @@ import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ODOO_SRC = Path(
-    os.environ.get("ODOO_SRC", Path.home() / ".cache" / "credit_wallet" / "odoo-18.0")
-)
+ODOO_SRC = Path(os.environ.get("ODOO_SRC", Path.home() / ".cache" / "credit_wallet" / "odoo-18.0"))
 ODOO_CONF = Path(os.environ.get("ODOO_CONF", REPO_ROOT / ".odoo" / "odoo.conf"))
 PYTHON = os.environ.get("PYTHON", sys.executable)
 PG_ARGS = [

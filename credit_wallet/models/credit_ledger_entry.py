@@ -93,15 +93,11 @@ class CreditLedgerEntry(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        raise UserError(
-            self.env._("A posted ledger entry cannot be changed: reverse it instead.")
-        )
+        raise UserError(self.env._("A posted ledger entry cannot be changed: reverse it instead."))
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
-        raise UserError(
-            self.env._("A posted ledger entry cannot be deleted: reverse it instead.")
-        )
+        raise UserError(self.env._("A posted ledger entry cannot be deleted: reverse it instead."))
 
     # -------------------------------------------------------------------------
     # Reversal

@@ -85,7 +85,9 @@ class CreditWallet(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get("balance"):
-                raise UserError(self.env._("A new wallet starts empty: post a movement to fund it."))
+                raise UserError(
+                    self.env._("A new wallet starts empty: post a movement to fund it.")
+                )
         return super().create(vals_list)
 
     def write(self, vals):

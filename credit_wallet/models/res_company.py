@@ -81,14 +81,18 @@ class ResCompany(models.Model):
                     }
                 )
             if not company.credit_journal_id:
-                company.credit_journal_id = self.env["account.journal"].sudo().create(
-                    {
-                        "name": self.env._("Customer Credit"),
-                        "code": company._credit_wallet_new_journal_code(),
-                        "type": "general",
-                        "company_id": company.id,
-                        "show_on_dashboard": False,
-                    }
+                company.credit_journal_id = (
+                    self.env["account.journal"]
+                    .sudo()
+                    .create(
+                        {
+                            "name": self.env._("Customer Credit"),
+                            "code": company._credit_wallet_new_journal_code(),
+                            "type": "general",
+                            "company_id": company.id,
+                            "show_on_dashboard": False,
+                        }
+                    )
                 )
 
     def _credit_wallet_new_code(self, account_type, fallback_code):

@@ -45,9 +45,7 @@ class ResPartner(models.Model):
                 "res_id": wallet.id,
                 "view_mode": "form",
             }
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "credit_wallet.credit_wallet_action"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_wallet.credit_wallet_action")
         action["context"] = {
             "default_partner_id": self.commercial_partner_id.id,
             "search_default_partner_id": self.commercial_partner_id.id,

@@ -83,7 +83,12 @@ class TestCreditAccessRoutes(HttpCase, CreditWalletCommon):
                 {
                     "jsonrpc": "2.0",
                     "method": "call",
-                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+                    "params": {
+                        "model": model,
+                        "method": method,
+                        "args": args,
+                        "kwargs": kwargs or {},
+                    },
                 }
             ),
             headers={"Content-Type": "application/json"},

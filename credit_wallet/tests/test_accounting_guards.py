@@ -1,3 +1,5 @@
+import psycopg2
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
@@ -65,8 +67,10 @@ class TestAccountingGuards(CreditWalletCommon):
         self.assertEqual(self._snapshot(), before)
 
     def test_database_refuses_a_negative_balance(self):
-        with self.assertRaises(Exception), self.env.cr.savepoint():
-            self.env.cr.execute("UPDATE credit_wallet SET balance = -1 WHERE id = %s", [self.wallet.id])
+        with self.assertRaises(psycopg2.errors.CheckViolation), self.env.cr.savepoint():
+            self.env.cr.execute(
+                "UPDATE credit_wallet SET balance = -1 WHERE id = %s", [self.wallet.id]
+            )
         self.assertEqual(self.wallet.balance, 100.0)
 
     def test_manual_journal_item_on_customer_credit_is_refused(self):
@@ -102,10 +106,16 @@ class TestAccountingGuards(CreditWalletCommon):
                 "journal_id": self.company_data["default_journal_misc"].id,
                 "line_ids": [
                     Command.create(
-                        {"account_id": self.company_data["default_account_revenue"].id, "balance": -5.0}
+                        {
+                            "account_id": self.company_data["default_account_revenue"].id,
+                            "balance": -5.0,
+                        }
                     ),
                     Command.create(
-                        {"account_id": self.company_data["default_account_expense"].id, "balance": 5.0}
+                        {
+                            "account_id": self.company_data["default_account_expense"].id,
+                            "balance": 5.0,
+                        }
                     ),
                 ],
             }
