@@ -4,9 +4,11 @@ Used by the concurrency test and the benchmarks: the add-on runs exactly as in
 production (prefork workers, one PostgreSQL), not inside a test transaction.
 """
 
+import configparser
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -40,16 +42,28 @@ def drop_database(name):
     subprocess.run(["dropdb", *PG_ARGS, "--if-exists", "--force", name], check=True)
 
 
+def copy_database(template, name):
+    """Copy a database and its filestore (Odoo keeps attachments outside PostgreSQL)."""
+    subprocess.run(["createdb", *PG_ARGS, "-T", template, name], check=True)
+    conf = configparser.ConfigParser()
+    conf.read(ODOO_CONF)
+    data_dir = conf.get("options", "data_dir", fallback=None)
+    if data_dir and (Path(data_dir) / "filestore" / template).is_dir():
+        target = Path(data_dir) / "filestore" / name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(Path(data_dir) / "filestore" / template, target)
+
+
 def create_database_with_module(name, log_path):
     """A fresh database with credit_wallet installed, copied from the quickest template."""
     drop_database(name)
     module_db = os.environ.get("MODULE_DB")
     if module_db:
-        subprocess.run(["createdb", *PG_ARGS, "-T", module_db, name], check=True)
+        copy_database(module_db, name)
         return
     template = os.environ.get("TEMPLATE_DB")
     if template:
-        subprocess.run(["createdb", *PG_ARGS, "-T", template, name], check=True)
+        copy_database(template, name)
     odoo_bin("-d", name, "-i", "credit_wallet", "--stop-after-init", log_path=log_path)
 
 
