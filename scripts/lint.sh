@@ -18,6 +18,8 @@ log "ruff check"
 log "ruff format --check"
 "$VENV/bin/ruff" format --check . || rc=1
 if [ -f credit_wallet/__manifest__.py ]; then
+    log "README.rst generated from readme/ fragments"
+    "$VENV/bin/python" scripts/gen_readme.py --check || rc=1
     log "pylint (pylint_odoo, .pylintrc-mandatory) on credit_wallet"
     "$VENV/bin/pylint" --rcfile=.pylintrc-mandatory credit_wallet || rc=1
 else
