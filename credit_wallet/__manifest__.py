@@ -12,18 +12,28 @@
         "security/ir.model.access.csv",
         "security/credit_wallet_security.xml",
         "data/credit_wallet_data.xml",
+        "data/mail_template_data.xml",
         "views/credit_ledger_entry_views.xml",
         "views/credit_wallet_views.xml",
         "views/credit_reconciliation_report_views.xml",
+        "views/credit_package_views.xml",
         "wizard/credit_wallet_adjustment_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/product_template_views.xml",
         "views/credit_wallet_menus.xml",
+        "views/portal_templates.xml",
+        "views/portal_buy_templates.xml",
     ],
     "demo": [
         "demo/credit_wallet_demo.xml",
+        "demo/credit_wallet_portal_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "credit_wallet/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
     "application": True,
 }

@@ -1,5 +1,8 @@
+import psycopg2
 import pytest
-from odoo_server import REPO_ROOT, create_database_with_module, drop_database
+from odoo_server import PG_ARGS, REPO_ROOT, OdooServer, create_database_with_module, drop_database
+
+WORKERS = 4
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +19,36 @@ def module_database(log_dir):
     create_database_with_module(name, log_dir / "repo-tests-install.log")
     yield name
     drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def server(module_database, log_dir):
+    """A 4-worker odoo-bin serving the module database; ``uid`` is the admin's."""
+    with OdooServer(module_database, log_dir / "repo-tests-server.log", workers=WORKERS) as srv:
+        srv.uid = srv.login("admin", "admin")
+        assert srv.uid, "the demo database's admin / admin login must work"
+        yield srv
+
+
+@pytest.fixture
+def db(module_database):
+    """An autocommit cursor on the module database, to check what workers committed."""
+    host, port, user = PG_ARGS[1], PG_ARGS[3], PG_ARGS[5]
+    connection = psycopg2.connect(host=host, port=port, user=user, dbname=module_database)
+    connection.autocommit = True
+    yield connection.cursor()
+    connection.close()
+
+
+def assert_books_match_wallets(db, company_id):
+    """DESIGN.md invariant 3: wallets sum to the Customer Credit account balance."""
+    db.execute(
+        """SELECT (SELECT COALESCE(SUM(balance), 0) FROM credit_wallet WHERE company_id = c.id),
+                  (SELECT COALESCE(SUM(l.credit - l.debit), 0) FROM account_move_line l
+                    WHERE l.company_id = c.id AND l.account_id = c.credit_account_id
+                      AND l.parent_state = 'posted')
+             FROM res_company c WHERE c.id = %s""",
+        [company_id],
+    )
+    wallets_total, account_balance = db.fetchone()
+    assert wallets_total == account_balance

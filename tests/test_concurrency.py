@@ -9,28 +9,9 @@ import random
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import psycopg2
 import pytest
-from odoo_server import PG_ARGS, OdooServer, RpcError
-
-WORKERS = 4
-
-
-@pytest.fixture(scope="module")
-def server(module_database, log_dir):
-    with OdooServer(module_database, log_dir / "concurrency-server.log", workers=WORKERS) as srv:
-        srv.uid = srv.login("admin", "admin")
-        assert srv.uid, "the demo database's admin / admin login must work"
-        yield srv
-
-
-@pytest.fixture
-def db(module_database):
-    host, port, user = PG_ARGS[1], PG_ARGS[3], PG_ARGS[5]
-    connection = psycopg2.connect(host=host, port=port, user=user, dbname=module_database)
-    connection.autocommit = True
-    yield connection.cursor()
-    connection.close()
+from conftest import assert_books_match_wallets
+from odoo_server import RpcError
 
 
 def call(server, model, method, *args, **kwargs):
@@ -105,19 +86,6 @@ def wallet_state(db, wallet_id):
     )
     running = [row[0] for row in db.fetchall()]
     return balance, company_id, ledger_sum, entry_count, running
-
-
-def assert_books_match_wallets(db, company_id):
-    db.execute(
-        """SELECT (SELECT COALESCE(SUM(balance), 0) FROM credit_wallet WHERE company_id = c.id),
-                  (SELECT COALESCE(SUM(l.credit - l.debit), 0) FROM account_move_line l
-                    WHERE l.company_id = c.id AND l.account_id = c.credit_account_id
-                      AND l.parent_state = 'posted')
-             FROM res_company c WHERE c.id = %s""",
-        [company_id],
-    )
-    wallets_total, account_balance = db.fetchone()
-    assert wallets_total == account_balance
 
 
 def test_spending_at_once_never_overdraws(server, db):

@@ -3,10 +3,13 @@ from . import (
     account_move,
     account_move_line,
     credit_ledger_entry,
+    credit_package,
     credit_reconciliation_report,
     credit_wallet,
+    payment_transaction,
     product_template,
     res_company,
     res_config_settings,
     res_partner,
+    res_users,
 )

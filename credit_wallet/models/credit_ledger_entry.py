@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.sql import create_index
 
 
 class CreditLedgerEntry(models.Model):
@@ -10,7 +11,7 @@ class CreditLedgerEntry(models.Model):
     _rec_name = "description"
 
     wallet_id = fields.Many2one(
-        "credit.wallet", required=True, index=True, ondelete="restrict", readonly=True
+        "credit.wallet", required=True, ondelete="restrict", readonly=True
     )
     partner_id = fields.Many2one(
         related="wallet_id.partner_id", string="Customer", store=True, index=True
@@ -51,6 +52,25 @@ class CreditLedgerEntry(models.Model):
         ondelete="restrict",
     )
     reversal_entry_ids = fields.One2many("credit.ledger.entry", "reversed_entry_id")
+    kind = fields.Selection(
+        [
+            ("adjustment", "Adjustment"),
+            ("purchase", "Purchase"),
+            ("bonus", "Bonus"),
+            ("reversal", "Reversal"),
+        ],
+        required=True,
+        readonly=True,
+        default="adjustment",
+        help="Why the credits moved; a payment transaction credits each kind at most once.",
+    )
+    payment_transaction_id = fields.Many2one(
+        "payment.transaction",
+        string="Payment Transaction",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+    )
 
     _sql_constraints = [
         ("amount_not_zero", "CHECK(amount <> 0)", "A ledger entry moves some credit."),
@@ -69,7 +89,22 @@ class CreditLedgerEntry(models.Model):
             "UNIQUE(reversed_entry_id)",
             "A ledger entry can be reversed only once.",
         ),
+        # NULLs are distinct: only entries of a payment transaction are constrained
+        (
+            "transaction_credited_once",
+            "UNIQUE(payment_transaction_id, kind)",
+            "A payment transaction credits a wallet only once.",
+        ),
     ]
+
+    def init(self):
+        # the portal pages one wallet's history newest first, whatever the other wallets hold
+        create_index(
+            self.env.cr,
+            "credit_ledger_entry_wallet_id_id_index",
+            self._table,
+            ["wallet_id", "id DESC"],
+        )
 
     @api.model
     def _selection_reference(self):
@@ -92,7 +127,8 @@ class CreditLedgerEntry(models.Model):
             )
         return super().create(vals_list)
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
+        # append-only: no field of a posted entry ever changes
         raise UserError(self.env._("A posted ledger entry cannot be changed: reverse it instead."))
 
     @api.ondelete(at_uninstall=False)
@@ -132,5 +168,6 @@ class CreditLedgerEntry(models.Model):
                 counterpart_account=counterpart[:1],
                 reference=entry.move_id,
                 reversed_entry=entry,
+                kind="reversal",
             )
         return reversals

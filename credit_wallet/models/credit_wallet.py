@@ -148,7 +148,17 @@ class CreditWallet(models.Model):
     # -------------------------------------------------------------------------
 
     def _post_movement(
-        self, amount, description, *, counterpart_account=None, reference=None, reversed_entry=None
+        self,
+        amount,
+        description,
+        *,
+        counterpart_account=None,
+        reference=None,
+        reversed_entry=None,
+        kind=None,
+        payment_transaction=None,
+        reference_name=None,
+        accounting_entry=None,
     ):
         """Move ``amount`` credits into (positive) or out of (negative) this wallet.
 
@@ -159,6 +169,14 @@ class CreditWallet(models.Model):
         :param counterpart_account: account debited for an In movement (credited for an
             Out one); the company's adjustment account when not given.
         :param reference: the record the movement comes from (order, invoice, payment...).
+        :param kind: ``credit.ledger.entry.kind``; "reversal" with ``reversed_entry``, else
+            "adjustment" when not given.
+        :param payment_transaction: the ``payment.transaction`` that paid for the credits; the
+            database lets it credit each kind once.
+        :param reference_name: label of the reference; its display name when not given.
+        :param accounting_entry: callable receiving the wallet in the posting context and
+            returning the posted ``account.move`` of the movement; by default a journal entry
+            on the Customer Credit journal against ``counterpart_account``.
         :return: the new ``credit.ledger.entry``
         """
         self.ensure_one()
@@ -189,7 +207,13 @@ class CreditWallet(models.Model):
                         amount=format_amount(self.env, -amount, wallet_sudo.currency_id),
                     )
                 )
-            move = wallet_sudo._create_accounting_entry(amount, description, counterpart_account)
+            if accounting_entry:
+                move = accounting_entry(wallet_sudo)
+            else:
+                move = wallet_sudo._create_accounting_entry(
+                    amount, description, counterpart_account
+                )
+            wallet_sudo._check_accounting_entry(move, amount)
             entry = wallet_sudo.env["credit.ledger.entry"].create(
                 {
                     "wallet_id": wallet_sudo.id,
@@ -198,10 +222,12 @@ class CreditWallet(models.Model):
                     "running_balance": new_balance,
                     "description": description,
                     "reference": reference and f"{reference._name},{reference.id}",
-                    "reference_name": reference and reference.display_name,
+                    "reference_name": reference_name or (reference and reference.display_name),
                     "move_id": move.id,
                     "posted_by_id": self.env.uid,
                     "reversed_entry_id": reversed_entry and reversed_entry.id,
+                    "kind": kind or ("reversal" if reversed_entry else "adjustment"),
+                    "payment_transaction_id": payment_transaction and payment_transaction.id,
                 }
             )
             wallet_sudo.write({"balance": new_balance})
@@ -233,6 +259,26 @@ class CreditWallet(models.Model):
                     "Set the Customer Credit account and journal of %(company)s in Settings "
                     "first.",
                     company=company.name,
+                )
+            )
+
+    def _check_accounting_entry(self, move, amount):
+        """Refuse a journal entry that does not move the Customer Credit account by ``amount``."""
+        credit_lines = move.line_ids.filtered(
+            lambda line: line.account_id == self.company_id.credit_account_id
+        )
+        if (
+            move.state != "posted"
+            or credit_lines.partner_id != self.partner_id
+            or self.currency_id.compare_amounts(-sum(credit_lines.mapped("balance")), amount)
+        ):
+            raise UserError(
+                self.env._(
+                    "%(move)s does not post %(amount)s on the Customer Credit account of "
+                    "%(customer)s: the credit movement is refused.",
+                    move=move.display_name,
+                    amount=format_amount(self.env, amount, self.currency_id),
+                    customer=self.partner_id.display_name,
                 )
             )
 

@@ -29,6 +29,30 @@ class ResCompany(models.Model):
         check_company=True,
         help="Counterpart of bonus credits and manual adjustments.",
     )
+    credit_custom_amount_allowed = fields.Boolean(
+        string="Custom Credit Amounts",
+        help="Let customers buy any number of credits between a minimum and a maximum.",
+    )
+    credit_custom_amount_min = fields.Monetary(
+        string="Minimum Custom Amount", currency_field="currency_id", default=10.0
+    )
+    credit_custom_amount_max = fields.Monetary(
+        string="Maximum Custom Amount", currency_field="currency_id", default=1000.0
+    )
+
+    @api.constrains(
+        "credit_custom_amount_allowed", "credit_custom_amount_min", "credit_custom_amount_max"
+    )
+    def _check_credit_custom_amount_bounds(self):
+        for company in self.filtered("credit_custom_amount_allowed"):
+            low, high = company.credit_custom_amount_min, company.credit_custom_amount_max
+            if company.currency_id.compare_amounts(low, 0.0) <= 0 or low > high:
+                raise UserError(
+                    self.env._(
+                        "Custom credit amounts need a minimum above zero and a maximum at least "
+                        "as high."
+                    )
+                )
 
     def write(self, vals):
         if "credit_account_id" in vals:

@@ -12,3 +12,12 @@ class ResConfigSettings(models.TransientModel):
     credit_adjustment_account_id = fields.Many2one(
         related="company_id.credit_adjustment_account_id", readonly=False
     )
+    credit_custom_amount_allowed = fields.Boolean(
+        related="company_id.credit_custom_amount_allowed", readonly=False
+    )
+    credit_custom_amount_min = fields.Monetary(
+        related="company_id.credit_custom_amount_min", readonly=False
+    )
+    credit_custom_amount_max = fields.Monetary(
+        related="company_id.credit_custom_amount_max", readonly=False
+    )

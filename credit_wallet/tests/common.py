@@ -111,3 +111,83 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
         report = self.env["credit.reconciliation.report"].search([("company_id", "=", company.id)])
         self.assertAlmostEqual(report.difference, 0.0, places=2)
         self.assertAlmostEqual(report.wallet_total, sum(wallets.mapped("balance")), places=2)
+
+
+class CreditTopupCommon(CreditWalletCommon):
+    """Published credit packages and payment_demo's instant provider in the test company."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.require_module("payment_demo")
+        Package = cls.env["credit.package"]
+        cls.package = Package.create(
+            {"name": "Starter", "credit_amount": 100.0, "price": 100.0, "is_published": True}
+        )
+        cls.bonus_package = Package.create(
+            {"name": "Growth", "credit_amount": 120.0, "price": 100.0, "is_published": True}
+        )
+        cls.provider = cls.prepare_credit_provider("demo")
+        cls.payment_method = cls.env.ref("payment_demo.payment_method_demo")
+        cls.outstanding_account = cls.provider.journal_id.inbound_payment_method_line_ids.filtered(
+            lambda line: line.payment_provider_id == cls.provider
+        ).payment_account_id
+
+    @classmethod
+    def require_module(cls, name):
+        """Fail, not skip: a skipped provider test would pass for what it never checked."""
+        if cls.env["ir.module.module"]._get(name).state != "installed":
+            raise AssertionError(
+                f"{name} must be installed in the test database (scripts/test.sh installs it)"
+            )
+
+    @classmethod
+    def prepare_credit_provider(cls, code, company=None, **values):
+        """The ``code`` provider of ``company`` in test mode, copied there when missing."""
+        company = company or cls.company
+        Provider = cls.env["payment.provider"].sudo()
+        provider = Provider.search([("code", "=", code), ("company_id", "=", company.id)], limit=1)
+        if not provider:
+            provider = Provider.search([("code", "=", code)], limit=1).copy(
+                {"company_id": company.id}
+            )
+        provider.write({"state": "test", "is_published": True, **values})
+        return provider
+
+    def create_credit_tx(self, package=None, amount=None, partner=None, provider=None, **values):
+        """A draft transaction buying ``package`` (or a custom ``amount``) for ``partner``."""
+        partner = partner or self.contact
+        provider = provider or self.provider
+        if package is None and amount is None:
+            package = self.package
+        price = package.price if package else amount
+        wallet = self.env["credit.wallet"]._get_wallet(partner, provider.company_id)
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": values.pop(
+                        "payment_method_id", provider.payment_method_ids[:1].id
+                    ),
+                    "amount": price,
+                    "currency_id": provider.company_id.currency_id.id,
+                    "partner_id": partner.id,
+                    "operation": "online_direct",
+                    "credit_wallet_id": wallet.id,
+                    "credit_package_id": package.id if package else False,
+                    "credit_amount": package.credit_amount if package else amount,
+                    **values,
+                }
+            )
+        )
+
+    def notify_demo(self, tx, state="done"):
+        """What payment_demo's simulation route does when the provider answers."""
+        self.env["payment.transaction"].sudo()._handle_notification_data(
+            "demo", {"reference": tx.reference, "simulated_state": state}
+        )
+
+    def credit_entries(self, tx):
+        return self.env["credit.ledger.entry"].search([("payment_transaction_id", "in", tx.ids)])

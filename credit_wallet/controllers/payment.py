@@ -1,0 +1,228 @@
+import math
+
+from odoo import http
+from odoo.exceptions import ValidationError
+from odoo.http import request
+from odoo.tools.misc import format_amount
+
+from odoo.addons.payment import utils as payment_utils
+from odoo.addons.payment.controllers import portal as payment_portal
+
+CUSTOM_AMOUNT = "custom"
+
+
+class CreditWalletPayment(payment_portal.PaymentPortal):
+    """Buy credits: the packages page, its payment form and the transaction route."""
+
+    @http.route(
+        "/my/credits/buy", type="http", auth="user", methods=["GET"], website=True, sitemap=False
+    )
+    def portal_my_credits_buy(self, package_id=None, amount=None, **kwargs):
+        """Show the published packages; with a package (or a custom amount), the payment form."""
+        if not self._credit_buy_available():
+            return request.redirect("/my")
+        user = request.env.user
+        company = user.company_id
+        values = {
+            "page_name": "credits_buy",
+            "packages": self._credit_published_packages(company),
+            "company": company,
+            "currency": company.currency_id,
+            "custom_amount_allowed": company.credit_custom_amount_allowed,
+            "custom_amount_min": company.credit_custom_amount_min,
+            "custom_amount_max": company.credit_custom_amount_max,
+            "selected_package": request.env["credit.package"],
+            "custom_amount": None,
+            "buy_error": None,
+        }
+        try:
+            if package_id:
+                package = self._credit_check_package(company, package_id)
+                values["selected_package"] = package
+                values.update(self._credit_payment_form_values(user, package.price, package))
+            elif amount is not None:
+                custom_amount = self._credit_check_custom_amount(company, amount)
+                values["custom_amount"] = custom_amount
+                values.update(self._credit_payment_form_values(user, custom_amount))
+        except ValidationError as error:
+            values["buy_error"] = error.args[0]
+        return request.render("credit_wallet.portal_my_credits_buy", values)
+
+    @http.route(
+        ["/my/credits/transaction/<int:package_id>", f"/my/credits/transaction/{CUSTOM_AMOUNT}"],
+        type="json",
+        auth="user",
+        website=True,
+    )
+    def portal_my_credits_transaction(
+        self, package_id=None, amount=None, access_token=None, **kwargs
+    ):
+        """Create the draft transaction buying a package (or a custom amount) of credits.
+
+        Amount, currency and partner come from the server: the package's price, the company
+        currency and the logged-in customer. A client-sent amount that differs, or any other
+        value (currency, partner, reference), is refused before anything is created.
+        """
+        if not self._credit_buy_available():
+            raise ValidationError(request.env._("Buying credits is not available."))
+        user = request.env.user
+        company = user.company_id
+        currency = company.currency_id
+        partner = user.partner_id
+        if package_id is not None:
+            package = self._credit_check_package(company, package_id)
+            price, credits = package.price, package.credit_amount
+        else:
+            package = request.env["credit.package"]
+            price = credits = self._credit_check_custom_amount(company, amount)
+        sent_amount = self._cast_as_float(amount)
+        if sent_amount is None or currency.compare_amounts(sent_amount, price):
+            raise ValidationError(
+                request.env._("The amount to pay does not match the credits you chose.")
+            )
+        if not payment_utils.check_access_token(
+            access_token, partner.id, price, currency.id, package.id or CUSTOM_AMOUNT
+        ):
+            raise ValidationError(request.env._("The access token is invalid."))
+        self._validate_transaction_kwargs(kwargs)
+        if kwargs.get("is_validation"):
+            raise ValidationError(request.env._("Buying credits is a payment, not a validation."))
+        self._credit_check_payment_option(user, price, kwargs)
+
+        wallet = request.env["credit.wallet"]._get_wallet(partner, company)
+        kwargs["landing_route"] = "/my/credits"
+        tx_sudo = self._create_transaction(
+            amount=price,
+            currency_id=currency.id,
+            partner_id=partner.id,
+            custom_create_values={
+                "credit_wallet_id": wallet.id,
+                "credit_package_id": package.id,
+                "credit_amount": credits,
+            },
+            **kwargs,
+        )
+        return tx_sudo._get_processing_values()
+
+    # -------------------------------------------------------------------------
+    # Checks
+    # -------------------------------------------------------------------------
+
+    @staticmethod
+    def _credit_buy_available():
+        """Buy Credits follows the credit hub's one rule (credit payments enabled)."""
+        return request.env.user._is_credit_hub_available()
+
+    @staticmethod
+    def _credit_published_packages(company):
+        Package = request.env["credit.package"]
+        return Package.search(Package._get_published_domain(company))
+
+    def _credit_check_package(self, company, package_id):
+        package_id = self._cast_as_int(package_id)
+        package = self._credit_published_packages(company).filtered(
+            lambda package: package.id == package_id
+        )
+        if not package_id or not package:
+            raise ValidationError(request.env._("This credit package is not available."))
+        return package
+
+    def _credit_check_custom_amount(self, company, amount):
+        env = request.env
+        if not company.credit_custom_amount_allowed:
+            raise ValidationError(env._("Credits are sold in packages only."))
+        value = self._cast_as_float(amount)
+        if value is None or not math.isfinite(value):
+            raise ValidationError(env._("Enter the number of credits as a number."))
+        currency = company.currency_id
+        value = currency.round(value)
+        low, high = company.credit_custom_amount_min, company.credit_custom_amount_max
+        if currency.compare_amounts(value, low) < 0 or currency.compare_amounts(value, high) > 0:
+            raise ValidationError(
+                env._(
+                    "Choose an amount between %(minimum)s and %(maximum)s.",
+                    minimum=format_amount(env, low, currency),
+                    maximum=format_amount(env, high, currency),
+                )
+            )
+        return value
+
+    def _credit_check_payment_option(self, user, amount, kwargs):
+        """Refuse a provider, payment method or token the payment form did not offer."""
+        providers_sudo, payment_methods_sudo, tokens_sudo = self._credit_payment_options(
+            user, amount
+        )
+        if kwargs.get("flow") == "token":
+            valid = self._cast_as_int(kwargs.get("token_id")) in tokens_sudo.ids
+        else:
+            valid = (
+                self._cast_as_int(kwargs.get("provider_id")) in providers_sudo.ids
+                and self._cast_as_int(kwargs.get("payment_method_id")) in payment_methods_sudo.ids
+            )
+        if not valid:
+            raise ValidationError(request.env._("This payment method is not available."))
+
+    # -------------------------------------------------------------------------
+    # Payment form
+    # -------------------------------------------------------------------------
+
+    @staticmethod
+    def _credit_payment_options(user, amount, report=None):
+        company, partner = user.company_id, user.partner_id
+        currency = company.currency_id
+        # sudo: providers, methods and tokens are read for this customer's payment form only
+        providers_sudo = (
+            request.env["payment.provider"]
+            .sudo()
+            ._get_compatible_providers(
+                company.id,
+                partner.id,
+                amount,
+                currency_id=currency.id,
+                website_id=request.website.id,
+                report=report,
+            )
+            # credits cannot buy credits
+            .filtered(lambda provider: provider.code != "credit")
+        )
+        payment_methods_sudo = (
+            request.env["payment.method"]
+            .sudo()
+            ._get_compatible_payment_methods(
+                providers_sudo.ids, partner.id, currency_id=currency.id, report=report
+            )
+        )
+        tokens_sudo = (
+            request.env["payment.token"]
+            .sudo()
+            ._get_available_tokens(providers_sudo.ids, partner.id)
+        )
+        return providers_sudo, payment_methods_sudo, tokens_sudo
+
+    def _credit_payment_form_values(self, user, amount, package=None):
+        """Rendering values of ``payment.form`` for buying ``amount`` worth of credits."""
+        availability_report = {}
+        providers_sudo, payment_methods_sudo, tokens_sudo = self._credit_payment_options(
+            user, amount, report=availability_report
+        )
+        partner = user.partner_id
+        currency = user.company_id.currency_id
+        route_key = package.id if package else CUSTOM_AMOUNT
+        return {
+            "amount": amount,
+            "currency": currency,
+            "partner_id": partner.id,
+            "providers_sudo": providers_sudo,
+            "payment_methods_sudo": payment_methods_sudo,
+            "tokens_sudo": tokens_sudo,
+            "availability_report": availability_report,
+            "show_tokenize_input_mapping": self._compute_show_tokenize_input_mapping(
+                providers_sudo
+            ),
+            "transaction_route": f"/my/credits/transaction/{route_key}",
+            "landing_route": "/my/credits",
+            "access_token": payment_utils.generate_access_token(
+                partner.id, amount, currency.id, route_key
+            ),
+            "submit_button_label": request.env._("Buy Credits"),
+        }

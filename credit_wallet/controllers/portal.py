@@ -1,0 +1,355 @@
+import csv
+import io
+import tempfile
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
+
+import pytz
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.wsgi import wrap_file
+
+from odoo import fields, http
+from odoo.http import content_disposition, request
+from odoo.tools import float_repr
+from odoo.tools.misc import format_amount, xlsxwriter
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+HISTORY_PAGE_SIZE = 20
+# pages portal.pager shows around the current one: counting entries further is wasted work
+PAGER_SCOPE = 5
+# a larger page number is nonsense, and its OFFSET would overflow PostgreSQL's bigint
+MAX_PAGE = 10**6
+EXPORT_BATCH_SIZE = 1000
+# the export stays in memory up to this size, then spills to a temporary file
+EXPORT_SPOOL_BYTES = 1024 * 1024
+EXPORT_MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# spreadsheet applications run a text cell starting with one of these as a formula
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class CreditWalletPortal(CustomerPortal):
+    # -------------------------------------------------------------------------
+    # /my tile
+    # -------------------------------------------------------------------------
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        user = request.env.user
+        if "credit_balance" in counters and user._is_credit_hub_available():
+            values["credit_balance"] = format_amount(
+                request.env, user._get_credit_balance(), user.company_id.currency_id
+            )
+        return values
+
+    # -------------------------------------------------------------------------
+    # /my/credits
+    # -------------------------------------------------------------------------
+
+    @http.route(
+        ["/my/credits", "/my/credits/page/<int:page>"], type="http", auth="user", website=True
+    )
+    def portal_my_credits(self, page=1, date_from=None, date_to=None, **kwargs):
+        values = self._prepare_portal_layout_values()
+        user = request.env.user
+        values.update(page_name="credits", credit_hub_available=user._is_credit_hub_available())
+        if values["credit_hub_available"]:
+            values.update(
+                self._prepare_credit_history_values(
+                    user, self._credit_page_number(page), date_from, date_to
+                )
+            )
+        return request.render("credit_wallet.portal_my_credits", values)
+
+    def _credit_page_number(self, page):
+        """The requested page as a positive number; a non-numeric one is the first page."""
+        try:
+            number = int(page)
+        except (TypeError, ValueError):
+            return 1
+        if number > MAX_PAGE:
+            raise NotFound()
+        return max(number, 1)
+
+    def _prepare_credit_history_values(self, user, page, date_from, date_to):
+        wallet_sudo = user._get_credit_wallet_sudo()
+        date_start, date_end, notices = self._parse_credit_date_range(date_from, date_to)
+        url_args = self._credit_date_url_args(date_start, date_end)
+        # sudo: the search is restricted to the signed-in user's own wallet below
+        entries_sudo = request.env["credit.ledger.entry"].sudo()
+        domain = self._credit_history_domain(wallet_sudo, date_start, date_end)
+        total = 0
+        if wallet_sudo:
+            # the pager only shows PAGER_SCOPE pages: a capped count keeps page 1 constant-time
+            total = entries_sudo.search_count(
+                domain, limit=(page + PAGER_SCOPE) * HISTORY_PAGE_SIZE
+            )
+        pager = portal_pager(
+            url="/my/credits",
+            total=total,
+            page=page,
+            step=HISTORY_PAGE_SIZE,
+            scope=PAGER_SCOPE,
+            url_args=url_args,
+        )
+        past_end = page > max(pager["page_count"], 1)
+        if total and not past_end:
+            entries_sudo = entries_sudo.search(
+                domain,
+                order="id desc",
+                limit=HISTORY_PAGE_SIZE,
+                offset=(page - 1) * HISTORY_PAGE_SIZE,
+            )
+        query = f"?{urlencode(url_args)}" if url_args else ""
+        return {
+            "balance": wallet_sudo.balance or 0.0,
+            "currency": user.company_id.currency_id,
+            "entries": entries_sudo,
+            "reference_urls": self._credit_reference_urls(entries_sudo),
+            "pager": pager,
+            "past_end": past_end,
+            "date_from": date_start and date_start.isoformat(),
+            "date_to": date_end and date_end.isoformat(),
+            "notices": notices,
+            "export_csv_url": f"/my/credits/export/csv{query}",
+            "export_xlsx_url": f"/my/credits/export/xlsx{query}",
+            "show_buy_credits": self._credit_page_exists("/my/credits/buy"),
+            "show_credit_requests": self._credit_page_exists("/my/credits/requests"),
+        }
+
+    def _credit_history_domain(self, wallet_sudo, date_start, date_end):
+        domain = [
+            ("wallet_id", "=", wallet_sudo.id),
+            ("partner_id", "=", request.env.user.partner_id.commercial_partner_id.id),
+        ]
+        if date_start:
+            domain.append(("date", ">=", self._credit_utc_datetime(date_start)))
+        if date_end:
+            domain.append(("date", "<", self._credit_utc_datetime(date_end + timedelta(days=1))))
+        return domain
+
+    def _credit_reference_urls(self, entries_sudo):
+        """Portal URL of each entry's reference the signed-in user may open, by entry id.
+
+        One access check per referenced model, whatever the number of entries.
+        """
+        ids_by_model = defaultdict(set)
+        for entry in entries_sudo:
+            if entry.reference:
+                ids_by_model[entry.reference._name].add(entry.reference.id)
+        urls = {}
+        for model_name, ids in ids_by_model.items():
+            # the user's own rights decide which references become links
+            records = request.env[model_name].browse(ids)
+            if "access_url" not in records._fields:
+                continue
+            for record in records.exists()._filtered_access("read"):
+                if record.access_url and record.access_url != "#":
+                    urls[model_name, record.id] = record.access_url
+        return {
+            entry.id: urls.get((entry.reference._name, entry.reference.id))
+            for entry in entries_sudo
+            if entry.reference
+        }
+
+    def _credit_page_exists(self, path):
+        """Whether a page of the credit hub is installed (Buy Credits and requests come later)."""
+        try:
+            request.env["ir.http"].routing_map().bind("").match(path, method="GET")
+        except HTTPException:
+            return False
+        return True
+
+    # -------------------------------------------------------------------------
+    # Date range filter
+    # -------------------------------------------------------------------------
+
+    def _parse_credit_date_range(self, date_from, date_to):
+        """Return ``(start, end, notices)``: valid dates or None, and what was corrected."""
+        notices = []
+        date_start = self._parse_credit_date(date_from, notices)
+        date_end = self._parse_credit_date(date_to, notices)
+        if date_start and date_end and date_start > date_end:
+            date_start, date_end = date_end, date_start
+            notices.append(
+                request.env._("The start date was after the end date: the dates were swapped.")
+            )
+        return date_start, date_end, notices
+
+    def _parse_credit_date(self, value, notices):
+        if not value:
+            return None
+        try:
+            day = datetime.strptime(str(value), "%Y-%m-%d").date()
+            # the whole day must map to a UTC timestamp, which fails at the calendar's ends
+            self._credit_utc_datetime(day)
+            self._credit_utc_datetime(day + timedelta(days=1))
+        except (ValueError, OverflowError):
+            notices.append(
+                request.env._(
+                    "“%(value)s” is not a date (expected YYYY-MM-DD): it was ignored.",
+                    value=str(value)[:40],
+                )
+            )
+            return None
+        return day
+
+    def _credit_date_url_args(self, date_start, date_end):
+        url_args = {}
+        if date_start:
+            url_args["date_from"] = date_start.isoformat()
+        if date_end:
+            url_args["date_to"] = date_end.isoformat()
+        return url_args
+
+    def _credit_timezone(self):
+        try:
+            return pytz.timezone(request.env.context.get("tz") or request.env.user.tz or "UTC")
+        except pytz.UnknownTimeZoneError:
+            return pytz.utc
+
+    def _credit_utc_datetime(self, day):
+        """Naive UTC datetime of midnight of ``day`` in the user's time zone."""
+        local = self._credit_timezone().localize(datetime.combine(day, time.min))
+        return local.astimezone(pytz.utc).replace(tzinfo=None)
+
+    # -------------------------------------------------------------------------
+    # Export
+    # -------------------------------------------------------------------------
+
+    @http.route("/my/credits/export/<string:fmt>", type="http", auth="user", website=True)
+    def portal_my_credits_export(self, fmt, date_from=None, date_to=None, **kwargs):
+        if fmt not in EXPORT_MIMETYPES:
+            raise NotFound()
+        user = request.env.user
+        if not user._is_credit_hub_available():
+            return request.redirect("/my/credits")
+        wallet_sudo = user._get_credit_wallet_sudo()
+        date_start, date_end, _notices = self._parse_credit_date_range(date_from, date_to)
+        rows = self._credit_export_rows(wallet_sudo, date_start, date_end)
+        spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)
+        try:
+            if fmt == "csv":
+                self._write_credit_csv(spool, rows)
+            else:
+                self._write_credit_xlsx(spool, rows)
+            size = spool.tell()
+            spool.seek(0)
+        except Exception:
+            spool.close()
+            raise
+        partner_slug = request.env["ir.http"]._slugify(
+            user.partner_id.commercial_partner_id.name or ""
+        )
+        today = fields.Date.context_today(user).isoformat()
+        filename = f"credits-{partner_slug or 'customer'}-{today}.{fmt}"
+        # the WSGI server sends the spooled file by blocks and closes it at the end
+        response = request.make_response(
+            wrap_file(request.httprequest.environ, spool),
+            headers=[
+                ("Content-Type", EXPORT_MIMETYPES[fmt]),
+                ("Content-Length", str(size)),
+                ("Content-Disposition", content_disposition(filename)),
+                ("Cache-Control", "no-store"),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
+        )
+        response.direct_passthrough = True
+        return response
+
+    def _credit_export_header(self):
+        return [
+            request.env._("Date"),
+            request.env._("Type"),
+            request.env._("Reference"),
+            request.env._("Description"),
+            request.env._("Amount"),
+            request.env._("Running Balance"),
+        ]
+
+    def _credit_export_rows(self, wallet_sudo, date_start, date_end):
+        """Yield the rows of the history, newest first, reading entries by keyset batches.
+
+        Each batch is the next EXPORT_BATCH_SIZE entries below the last id seen, then
+        dropped from the cache: time and memory do not depend on where the batch lies.
+        """
+        if not wallet_sudo:
+            return
+        # sudo: restricted to the signed-in user's own wallet by the domain
+        entries_sudo = request.env["credit.ledger.entry"].sudo()
+        domain = self._credit_history_domain(wallet_sudo, date_start, date_end)
+        type_labels = dict(entries_sudo._fields["entry_type"]._description_selection(request.env))
+        timezone = self._credit_timezone()
+        last_id = None
+        while True:
+            batch_domain = domain if last_id is None else [*domain, ("id", "<", last_id)]
+            batch = entries_sudo.search(batch_domain, order="id desc", limit=EXPORT_BATCH_SIZE)
+            for entry in batch:
+                yield (
+                    pytz.utc.localize(entry.date).astimezone(timezone).replace(tzinfo=None),
+                    type_labels[entry.entry_type],
+                    entry.reference_name or "",
+                    entry.description or "",
+                    entry.amount,
+                    entry.running_balance,
+                )
+            if len(batch) < EXPORT_BATCH_SIZE:
+                return
+            last_id = batch[-1].id
+            batch.invalidate_recordset()
+
+    def _write_credit_csv(self, spool, rows):
+        digits = request.env.user.company_id.currency_id.decimal_places
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
+        try:
+            writer = csv.writer(text)
+            writer.writerow(self._credit_export_header())
+            for date, entry_type, reference, description, amount, running_balance in rows:
+                writer.writerow(
+                    [
+                        date.strftime("%Y-%m-%d %H:%M:%S"),
+                        entry_type,
+                        _neutralize_formula(reference),
+                        _neutralize_formula(description),
+                        float_repr(amount, digits),
+                        float_repr(running_balance, digits),
+                    ]
+                )
+        finally:
+            text.detach()
+
+    def _write_credit_xlsx(self, spool, rows):
+        digits = request.env.user.company_id.currency_id.decimal_places
+        # constant_memory: rows go to a temporary file as written, not kept in memory
+        workbook = xlsxwriter.Workbook(
+            spool, {"constant_memory": True, "strings_to_formulas": False}
+        )
+        sheet = workbook.add_worksheet(request.env._("Credits"))
+        bold = workbook.add_format({"bold": True})
+        date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        amount_format = workbook.add_format(
+            {"num_format": "#,##0" + ("." + "0" * digits if digits else "")}
+        )
+        for column, width in enumerate((20, 8, 24, 48, 14, 16)):
+            sheet.set_column(column, column, width)
+        sheet.write_row(0, 0, self._credit_export_header(), bold)
+        for row, (date, entry_type, reference, description, amount, running_balance) in enumerate(
+            rows, start=1
+        ):
+            sheet.write_datetime(row, 0, date, date_format)
+            sheet.write_string(row, 1, entry_type)
+            sheet.write_string(row, 2, reference)
+            sheet.write_string(row, 3, description)
+            sheet.write_number(row, 4, amount, amount_format)
+            sheet.write_number(row, 5, running_balance, amount_format)
+        workbook.close()
+
+
+def _neutralize_formula(value):
+    """Quote a text cell that a spreadsheet would otherwise evaluate as a formula."""
+    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value

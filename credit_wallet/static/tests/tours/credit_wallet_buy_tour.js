@@ -1,0 +1,68 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+
+/**
+ * A customer with 30.00 credits buys the Growth package (100.00 for 120.00 credits) with
+ * the demo provider, then sees 150.00 in the header and the In entry in the history.
+ */
+registry.category("web_tour.tours").add("credit_wallet_buy_tour", {
+    url: "/my/credits",
+    steps: () => [
+        {
+            content: "The header shows the balance before the purchase",
+            trigger: "a.o_credit_wallet_header_link:contains(30.00)",
+        },
+        {
+            content: "Open the Buy Credits page",
+            trigger: "a.o_credit_wallet_buy",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Choose the Growth package",
+            trigger: ".o_credit_package:contains(Growth) a.o_credit_package_choose",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The package is selected and the payment form asks for its price",
+            trigger: ".o_credit_package_selected:contains(Growth)",
+        },
+        {
+            content: "Select the demo payment method",
+            trigger: "input[name='o_payment_radio'][data-provider-code='demo']",
+            run: "click",
+        },
+        {
+            content: "Enter test card details",
+            trigger: "input[name='customer_input']",
+            run: "edit 4242424242424242",
+        },
+        {
+            content: "A successful payment",
+            trigger: "select#simulated_payment_state",
+            run: "select done",
+        },
+        {
+            content: "Pay",
+            trigger: "button[name='o_payment_submit_button']:not(:disabled)",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Back on the Credits page, the purchase is the newest In entry",
+            trigger:
+                ".o_credit_wallet_history tbody tr:first-child:contains(Growth) .o_credit_wallet_type_in",
+        },
+        {
+            content: "The history gives the new running balance",
+            trigger:
+                ".o_credit_wallet_history tbody tr:first-child .o_credit_wallet_running_balance:contains(150.00)",
+        },
+        {
+            content: "The header shows the new balance",
+            trigger: "a.o_credit_wallet_header_link:contains(150.00)",
+        },
+    ],
+});

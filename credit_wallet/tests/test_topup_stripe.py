@@ -1,0 +1,103 @@
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .common import CreditTopupCommon
+
+WEBHOOK_URL = "/payment/stripe/webhook"
+# Odoo's own Stripe tests patch the signature check the same way
+SIGNATURE_CHECK = (
+    "odoo.addons.payment_stripe.controllers.main.StripeController._verify_notification_signature"
+)
+
+
+@tagged("post_install", "-at_install")
+class TestCreditTopupStripe(CreditTopupCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.require_module("payment_stripe")
+        cls.stripe = cls.prepare_credit_provider(
+            "stripe",
+            stripe_secret_key="sk_test_KJtHgNwt2KS3xM7QJPr4O5E8",
+            stripe_publishable_key="pk_test_QSPnimmb4ZhtkEy3Uhdm4S6J",
+            stripe_webhook_secret="whsec_vG1fL6CMUouQ7cObF2VJprLVXT5jBLxB",
+        )
+
+    def stripe_event(self, tx, event_type="payment_intent.succeeded", status="succeeded"):
+        """A Stripe webhook event about ``tx``'s PaymentIntent, as in Odoo's Stripe tests."""
+        return {
+            "type": event_type,
+            "data": {
+                "object": {
+                    "id": "pi_3KTk9zAlCFm536g81Wy7RCPH",
+                    "charges": {"data": [{"amount": int(tx.amount * 100)}]},
+                    "customer": "cus_LBxMCDggAFOiNR",
+                    "payment_method": {"type": "pm_1KVZSNAlCFm536g8sYB92I1G"},
+                    "description": tx.reference,
+                    "status": status,
+                }
+            },
+        }
+
+    def deliver(self, event, times=1):
+        with (
+            patch(SIGNATURE_CHECK) as signature_check,
+            mute_logger(
+                "odoo.addons.payment_stripe.controllers.main",
+                "odoo.addons.payment.models.payment_transaction",
+            ),
+        ):
+            for _delivery in range(times):
+                response = self.opener.post(f"{self.base_url()}{WEBHOOK_URL}", json=event)
+                self.assertEqual(response.status_code, 200)
+        self.assertEqual(signature_check.call_count, times)
+        self.env.invalidate_all()
+
+    def test_payment_intent_succeeded_credits_the_wallet_once_however_often_delivered(self):
+        tx = self.create_credit_tx(self.bonus_package, provider=self.stripe)
+
+        self.deliver(self.stripe_event(tx), times=5)
+
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(tx.provider_reference, "pi_3KTk9zAlCFm536g81Wy7RCPH")
+        self.assertEqual(sorted(self.credit_entries(tx).mapped("kind")), ["bonus", "purchase"])
+        self.assertEqual(self.wallet.balance, 120.0)
+        payments = self.env["account.payment"].search([("payment_transaction_id", "=", tx.id)])
+        self.assertEqual(len(payments), 1)
+        self.assertEqual(payments.journal_id, self.stripe.journal_id)
+        self.assertEqual(payments.destination_account_id, self.credit_account)
+
+        tx._post_process()  # the status poll or the cron, afterwards
+        self.assertEqual(len(self.credit_entries(tx)), 2)
+        self.assertEqual(self.wallet.balance, 120.0)
+        self.assert_invariants()
+
+    def test_authorized_then_captured_payment_credits_at_capture(self):
+        self.stripe.capture_manually = True
+        tx = self.create_credit_tx(self.package, provider=self.stripe)
+
+        self.deliver(
+            self.stripe_event(tx, "payment_intent.amount_capturable_updated", "requires_capture")
+        )
+        self.assertEqual(tx.state, "authorized")
+        self.assertFalse(self.credit_entries(tx))
+
+        self.deliver(self.stripe_event(tx), times=2)
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(self.wallet.balance, 100.0)
+        self.assert_invariants()
+
+    def test_failed_and_cancelled_payment_intents_credit_nothing(self):
+        failed = self.create_credit_tx(self.package, provider=self.stripe)
+        self.deliver(
+            self.stripe_event(failed, "payment_intent.payment_failed", "requires_payment_method")
+        )
+        cancelled = self.create_credit_tx(self.package, provider=self.stripe)
+        self.deliver(self.stripe_event(cancelled, "payment_intent.canceled", "canceled"))
+
+        self.assertEqual((failed + cancelled).mapped("state"), ["error", "cancel"])
+        self.assertFalse(self.credit_entries(failed + cancelled))
+        self.assertEqual(self.wallet.balance, 0.0)
+        self.assert_invariants()
