@@ -10,9 +10,7 @@ class CreditLedgerEntry(models.Model):
     _order = "id desc"
     _rec_name = "description"
 
-    wallet_id = fields.Many2one(
-        "credit.wallet", required=True, ondelete="restrict", readonly=True
-    )
+    wallet_id = fields.Many2one("credit.wallet", required=True, ondelete="restrict", readonly=True)
     partner_id = fields.Many2one(
         related="wallet_id.partner_id", string="Customer", store=True, index=True
     )
