@@ -1,4 +1,7 @@
-from odoo.tests import new_test_user
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, new_test_user
+from odoo.tools import mute_logger
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -191,3 +194,23 @@ class CreditTopupCommon(CreditWalletCommon):
 
     def credit_entries(self, tx):
         return self.env["credit.ledger.entry"].search([("payment_transaction_id", "in", tx.ids)])
+
+
+class CreditWebhookCase(CreditTopupCommon, HttpCase):
+    """Deliver a provider's webhook notifications over HTTP, as Stripe or PayPal would."""
+
+    webhook_url = None
+    # the provider controller's authenticity check, patched as Odoo's own provider tests do
+    webhook_check = None
+    webhook_logger = None
+
+    def deliver(self, event, times=1):
+        with (
+            patch(self.webhook_check) as authenticity_check,
+            mute_logger(self.webhook_logger, "odoo.addons.payment.models.payment_transaction"),
+        ):
+            for _delivery in range(times):
+                response = self.opener.post(f"{self.base_url()}{self.webhook_url}", json=event)
+                self.assertEqual(response.status_code, 200)
+        self.assertEqual(authenticity_check.call_count, times)
+        self.env.invalidate_all()

@@ -1,9 +1,6 @@
-from unittest.mock import patch
+from odoo.tests import tagged
 
-from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
-
-from .common import CreditTopupCommon
+from .common import CreditWebhookCase
 
 WEBHOOK_URL = "/payment/paypal/webhook/"
 # Odoo's own PayPal tests patch the origin check the same way
@@ -13,7 +10,11 @@ ORIGIN_CHECK = (
 
 
 @tagged("post_install", "-at_install")
-class TestCreditTopupPaypal(CreditTopupCommon, HttpCase):
+class TestCreditTopupPaypal(CreditWebhookCase):
+    webhook_url = WEBHOOK_URL
+    webhook_check = ORIGIN_CHECK
+    webhook_logger = "odoo.addons.payment_paypal.controllers.main"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -45,20 +46,6 @@ class TestCreditTopupPaypal(CreditTopupCommon, HttpCase):
                 ],
             },
         }
-
-    def deliver(self, event, times=1):
-        with (
-            patch(ORIGIN_CHECK) as origin_check,
-            mute_logger(
-                "odoo.addons.payment_paypal.controllers.main",
-                "odoo.addons.payment.models.payment_transaction",
-            ),
-        ):
-            for _delivery in range(times):
-                response = self.opener.post(f"{self.base_url()}{WEBHOOK_URL}", json=event)
-                self.assertEqual(response.status_code, 200)
-        self.assertEqual(origin_check.call_count, times)
-        self.env.invalidate_all()
 
     def test_completed_order_credits_the_wallet_once_however_often_delivered(self):
         tx = self.create_credit_tx(self.bonus_package, provider=self.paypal)

@@ -1,9 +1,6 @@
-from unittest.mock import patch
+from odoo.tests import tagged
 
-from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
-
-from .common import CreditTopupCommon
+from .common import CreditWebhookCase
 
 WEBHOOK_URL = "/payment/stripe/webhook"
 # Odoo's own Stripe tests patch the signature check the same way
@@ -13,7 +10,11 @@ SIGNATURE_CHECK = (
 
 
 @tagged("post_install", "-at_install")
-class TestCreditTopupStripe(CreditTopupCommon, HttpCase):
+class TestCreditTopupStripe(CreditWebhookCase):
+    webhook_url = WEBHOOK_URL
+    webhook_check = SIGNATURE_CHECK
+    webhook_logger = "odoo.addons.payment_stripe.controllers.main"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -40,20 +41,6 @@ class TestCreditTopupStripe(CreditTopupCommon, HttpCase):
                 }
             },
         }
-
-    def deliver(self, event, times=1):
-        with (
-            patch(SIGNATURE_CHECK) as signature_check,
-            mute_logger(
-                "odoo.addons.payment_stripe.controllers.main",
-                "odoo.addons.payment.models.payment_transaction",
-            ),
-        ):
-            for _delivery in range(times):
-                response = self.opener.post(f"{self.base_url()}{WEBHOOK_URL}", json=event)
-                self.assertEqual(response.status_code, 200)
-        self.assertEqual(signature_check.call_count, times)
-        self.env.invalidate_all()
 
     def test_payment_intent_succeeded_credits_the_wallet_once_however_often_delivered(self):
         tx = self.create_credit_tx(self.bonus_package, provider=self.stripe)
