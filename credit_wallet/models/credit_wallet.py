@@ -155,7 +155,7 @@ class CreditWallet(models.Model):
         counterpart_account=None,
         reference=None,
         reversed_entry=None,
-        kind=None,
+        kind="adjustment",
         payment_transaction=None,
         reference_name=None,
         accounting_entry=None,
@@ -169,8 +169,7 @@ class CreditWallet(models.Model):
         :param counterpart_account: account debited for an In movement (credited for an
             Out one); the company's adjustment account when not given.
         :param reference: the record the movement comes from (order, invoice, payment...).
-        :param kind: ``credit.ledger.entry.kind``; "reversal" with ``reversed_entry``, else
-            "adjustment" when not given.
+        :param kind: ``credit.ledger.entry.kind``: why the credits move.
         :param payment_transaction: the ``payment.transaction`` that paid for the credits; the
             database lets it credit each kind once.
         :param reference_name: label of the reference; its display name when not given.
@@ -226,7 +225,7 @@ class CreditWallet(models.Model):
                     "move_id": move.id,
                     "posted_by_id": self.env.uid,
                     "reversed_entry_id": reversed_entry and reversed_entry.id,
-                    "kind": kind or ("reversal" if reversed_entry else "adjustment"),
+                    "kind": kind,
                     "payment_transaction_id": payment_transaction and payment_transaction.id,
                 }
             )

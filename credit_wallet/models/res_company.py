@@ -46,7 +46,8 @@ class ResCompany(models.Model):
     def _check_credit_custom_amount_bounds(self):
         for company in self.filtered("credit_custom_amount_allowed"):
             low, high = company.credit_custom_amount_min, company.credit_custom_amount_max
-            if company.currency_id.compare_amounts(low, 0.0) <= 0 or low > high:
+            currency = company.currency_id
+            if currency.compare_amounts(low, 0.0) <= 0 or currency.compare_amounts(low, high) > 0:
                 raise UserError(
                     self.env._(
                         "Custom credit amounts need a minimum above zero and a maximum at least "

@@ -31,13 +31,7 @@ class ResPartner(models.Model):
 
     def action_open_credit_wallet(self):
         self.ensure_one()
-        wallet = self.env["credit.wallet"].search(
-            [
-                ("partner_id", "=", self.commercial_partner_id.id),
-                ("company_id", "=", self.env.company.id),
-            ],
-            limit=1,
-        )
+        wallet = self.env["credit.wallet"]._get_wallet(self, create=False)
         if wallet:
             return {
                 "type": "ir.actions.act_window",

@@ -68,6 +68,14 @@ class TestCreditPosting(CreditWalletCommon):
         self.assertEqual(self.customer.credit_balance, 40.0)
         self.assertEqual(self.other_contact.credit_balance, 0.0)
 
+    def test_partner_smart_button_opens_the_shared_wallet(self):
+        self.assertEqual(self.contact.action_open_credit_wallet()["res_id"], self.wallet.id)
+        fresh = self.env["res.partner"].create({"name": "No Wallet Yet", "is_company": True})
+        action = fresh.action_open_credit_wallet()
+        self.assertEqual(action["res_model"], "credit.wallet")
+        self.assertEqual(action["context"]["default_partner_id"], fresh.id)
+        self.assertFalse(self.env["credit.wallet"].search([("partner_id", "=", fresh.id)]))
+
     def test_wallet_for_a_contact_is_refused(self):
         with self.assertRaises(UserError):
             self.env["credit.wallet"].create({"partner_id": self.contact.id})

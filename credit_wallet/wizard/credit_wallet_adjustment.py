@@ -55,5 +55,4 @@ class CreditWalletAdjustment(models.TransientModel):
                 sign * wizard.amount,
                 self.env._("Adjustment: %(reason)s", reason=wizard.reason.strip()),
                 counterpart_account=wizard.account_id,
-                kind="adjustment",
             )
