@@ -1,18 +1,24 @@
 import math
 
+from werkzeug.exceptions import NotFound
+
 from odoo import http
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 from odoo.tools.misc import format_amount
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
+from odoo.addons.payment.controllers.post_processing import PaymentPostProcessing
+
+from ..models.payment_provider import CREDIT_CODE, to_record_id
+from ..models.payment_transaction import CREDIT_PROCESS_URL
 
 CUSTOM_AMOUNT = "custom"
 
 
 class CreditWalletPayment(payment_portal.PaymentPortal):
-    """Buy credits: the packages page, its payment form and the transaction route."""
+    """Buy credits (packages page, payment form, transaction route) and spend them."""
 
     @http.route(
         "/my/credits/buy", type="http", auth="user", methods=["GET"], website=True, sitemap=False
@@ -226,3 +232,136 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
             ),
             "submit_button_label": request.env._("Buy Credits"),
         }
+
+    # -------------------------------------------------------------------------
+    # Paying orders and invoices with credits
+    # -------------------------------------------------------------------------
+
+    @staticmethod
+    def _validate_transaction_kwargs(kwargs, additional_allowed_keys=()):
+        # the payment form sends what the document looked like when it was shown
+        payment_portal.PaymentPortal._validate_transaction_kwargs(
+            kwargs, additional_allowed_keys=(*additional_allowed_keys, "credit_fingerprint")
+        )
+
+    def _create_transaction(
+        self, *args, custom_create_values=None, credit_fingerprint=None, **kwargs
+    ):
+        """Every transaction route ends here: check a payment with credits before it exists.
+
+        The routes of orders and invoices take the amount from the client and do not check
+        which providers were offered: the whole rule is checked again here, and once more
+        when the wallet is debited.
+        """
+        if kwargs.get("flow") == "token":
+            # a token pays with its own provider, whatever provider_id says
+            provider_sudo = (
+                request.env["payment.token"]
+                .sudo()
+                .browse(to_record_id(kwargs.get("token_id")) or [])
+                .exists()
+                .provider_id
+            )
+        else:
+            provider_sudo = (
+                request.env["payment.provider"]
+                .sudo()
+                .browse(to_record_id(kwargs.get("provider_id")) or [])
+                .exists()
+            )
+        if provider_sudo.code == CREDIT_CODE:
+            custom_create_values = self._credit_check_spend_request(
+                provider_sudo, custom_create_values or {}, credit_fingerprint, kwargs
+            )
+        return super()._create_transaction(
+            *args, custom_create_values=custom_create_values, **kwargs
+        )
+
+    def _credit_check_spend_request(self, provider_sudo, custom_create_values, fingerprint, kwargs):
+        """Refuse a payment with credits the payment form could not have offered.
+
+        :return: the transaction's create values, with the document's fingerprint
+        """
+        env = request.env
+        user = env.user
+        document = self._credit_requested_document(custom_create_values)
+        paying_partner = env["res.partner"].browse(to_record_id(kwargs.get("partner_id")) or [])
+        if kwargs.get("flow") != "redirect" or kwargs.get("is_validation"):
+            refusal = env._("Credits are spent from the payment form of an order or an invoice.")
+        elif (
+            to_record_id(kwargs.get("payment_method_id"))
+            not in provider_sudo.payment_method_ids.ids
+        ):
+            refusal = env._("This payment method is not available.")
+        else:
+            refusal = env["payment.transaction"]._credit_spend_refusal(
+                document, user.partner_id, self._cast_as_float(kwargs.get("amount"))
+            )
+        if not refusal and (
+            provider_sudo.company_id != document.company_id
+            or paying_partner.commercial_partner_id != user.partner_id.commercial_partner_id
+        ):
+            refusal = env._("This payment method is not available.")
+        if not refusal and fingerprint != document._credit_fingerprint():
+            refusal = env._(
+                "%(document)s changed since the page was shown: refresh the page.",
+                document=document.display_name,
+            )
+        if refusal:
+            raise ValidationError(refusal)
+        return {**custom_create_values, "credit_document_fingerprint": fingerprint}
+
+    @staticmethod
+    def _credit_requested_document(custom_create_values):
+        """The one order or invoice a transaction route is about to pay, or None."""
+        # sudo: the route checked the customer's access to its document
+        Transaction = request.env["payment.transaction"].sudo()
+        documents = []
+        for field_name in ("sale_order_ids", "invoice_ids"):
+            if custom_create_values.get(field_name):
+                field = Transaction._fields[field_name]
+                record_ids = field.convert_to_cache(custom_create_values[field_name], Transaction)
+                documents.append(Transaction[field_name].browse(record_ids).exists())
+        return documents[0] if len(documents) == 1 and len(documents[0]) == 1 else None
+
+    @http.route(CREDIT_PROCESS_URL, type="http", auth="user", methods=["POST"], sitemap=False)
+    def credit_process(self, reference=None, **kwargs):
+        """Settle the credit payment this session just started, then show its status.
+
+        A refusal found now (the balance spent meanwhile, the document changed or paid) leaves
+        nothing debited and nothing confirmed, and the status page says why.
+        """
+        # sudo: restricted to the transaction this session created, for its customer
+        tx_sudo = (
+            request.env["payment.transaction"]
+            .sudo()
+            .search(
+                [
+                    ("reference", "=", str(reference or "")),
+                    ("provider_code", "=", CREDIT_CODE),
+                    ("operation", "=", "online_redirect"),
+                ],
+                limit=1,
+            )
+        )
+        customer = request.env.user.partner_id.commercial_partner_id
+        if (
+            not tx_sudo
+            or tx_sudo.id != request.session.get(PaymentPostProcessing.MONITORED_TX_ID_KEY)
+            or tx_sudo.partner_id.commercial_partner_id != customer
+        ):
+            raise NotFound()
+        try:
+            with request.env.cr.savepoint():
+                tx_sudo._credit_process()
+        except UserError as error:
+            tx_sudo._set_error(error.args[0])
+        return request.redirect("/payment/status")
+
+    def _get_extra_payment_form_values(self, **kwargs):
+        values = super()._get_extra_payment_form_values(**kwargs)
+        # payment links name their document: show the Credits balance for it
+        document = request.env["payment.provider"].sudo()._credit_document_from_kwargs(**kwargs)
+        if document:
+            values["credit_document"] = document
+        return values

@@ -14,7 +14,7 @@ from odoo.http import content_disposition, request
 from odoo.tools import float_repr
 from odoo.tools.misc import format_amount, xlsxwriter
 
-from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 HISTORY_PAGE_SIZE = 20
@@ -33,7 +33,7 @@ EXPORT_MIMETYPES = {
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-class CreditWalletPortal(CustomerPortal):
+class CreditWalletPortal(PortalAccount):
     # -------------------------------------------------------------------------
     # /my tile
     # -------------------------------------------------------------------------
@@ -46,6 +46,40 @@ class CreditWalletPortal(CustomerPortal):
                 request.env, user._get_credit_balance(), user.company_id.currency_id
             )
         return values
+
+    # -------------------------------------------------------------------------
+    # Pay with Credit on the invoice page
+    # -------------------------------------------------------------------------
+
+    def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
+        values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)
+        if "providers_sudo" in values:  # the invoice is to be paid online
+            values.update(self._credit_invoice_payment_values(invoice, values))
+        return values
+
+    def _credit_invoice_payment_values(self, invoice, values):
+        """Add Credits to the invoice's payment form when the customer can pay it all.
+
+        Odoo's invoice page names no document when it looks for providers, and the provider
+        whitelist offers Credits only for a known document: it is added here instead.
+        """
+        provider_sudo = request.env["payment.provider"]._credit_get_provider(invoice.company_id)
+        if not provider_sudo or provider_sudo.state != "enabled" or not provider_sudo.is_published:
+            return {}
+        refusal = request.env["payment.transaction"]._credit_spend_refusal(
+            invoice, request.env.user.partner_id, values.get("amount_due")
+        )
+        if refusal:
+            return {}
+        return {
+            "providers_sudo": values["providers_sudo"] | provider_sudo,
+            "payment_methods_sudo": provider_sudo.payment_method_ids.filtered("active")
+            | values["payment_methods_sudo"],
+            "show_tokenize_input_mapping": {
+                **values.get("show_tokenize_input_mapping", {}),
+                provider_sudo.id: False,
+            },
+        }
 
     # -------------------------------------------------------------------------
     # /my/credits

@@ -6,10 +6,12 @@ from . import (
     credit_package,
     credit_reconciliation_report,
     credit_wallet,
+    payment_provider,
     payment_transaction,
     product_template,
     res_company,
     res_config_settings,
     res_partner,
     res_users,
+    sale_order,
 )

@@ -56,6 +56,8 @@ class CreditLedgerEntry(models.Model):
             ("purchase", "Purchase"),
             ("bonus", "Bonus"),
             ("reversal", "Reversal"),
+            ("spend", "Spending"),
+            ("refund", "Return"),
         ],
         required=True,
         readonly=True,
@@ -154,6 +156,15 @@ class CreditLedgerEntry(models.Model):
             if entry.reversal_entry_ids:
                 raise UserError(
                     self.env._("%(entry)s is already reversed.", entry=entry.display_name)
+                )
+            if entry.kind in ("spend", "refund"):
+                raise UserError(
+                    self.env._(
+                        "%(entry)s follows its order or invoice, which a reversal would leave "
+                        "paid: issue a credit note of the invoice and use Return to Credits, "
+                        "cancel the order, or refund the payment.",
+                        entry=entry.display_name,
+                    )
                 )
 
     def _reverse(self):

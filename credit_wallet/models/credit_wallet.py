@@ -234,6 +234,7 @@ class CreditWallet(models.Model):
                 (reversed_entry.move_id.line_ids + move.line_ids).filtered(
                     lambda line: line.account_id == company.credit_account_id
                 ).reconcile()
+        wallet_sudo._notify_low_balance(balance, new_balance)
         self.invalidate_recordset(["balance", "entry_ids"])
         return entry.with_env(self.env)
 
@@ -280,6 +281,32 @@ class CreditWallet(models.Model):
                     customer=self.partner_id.display_name,
                 )
             )
+
+    def _notify_low_balance(self, old_balance, new_balance):
+        """Email the customer once when a movement takes the balance below the alert threshold."""
+        self.ensure_one()
+        threshold = self.company_id.credit_low_balance_threshold
+        compare = self.currency_id.compare_amounts
+        if compare(threshold, 0.0) <= 0 or not (
+            compare(old_balance, threshold) >= 0 and compare(new_balance, threshold) < 0
+        ):
+            return
+        template = self.env.ref("credit_wallet.mail_template_credit_low_balance", False)
+        recipients = self._get_alert_recipients()
+        if template and recipients:
+            template.send_mail(
+                self.id,
+                email_layout_xmlid="mail.mail_notification_light",
+                email_values={"recipient_ids": [Command.set(recipients.ids)]},
+            )
+
+    def _get_alert_recipients(self):
+        """The customer's email, or for a company without one its contacts using the portal."""
+        self.ensure_one()
+        customer = self.partner_id
+        if customer.email:
+            return customer
+        return customer.child_ids.filtered(lambda contact: contact.email and contact.user_ids)
 
     def _lock_balance(self):
         """Lock the wallet row until commit and return its committed balance."""

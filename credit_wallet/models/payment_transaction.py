@@ -1,10 +1,19 @@
 import logging
+import math
 
-from odoo import api, fields, models
+import psycopg2
+
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request
 from odoo.tools import SQL
+from odoo.tools.misc import format_amount
+
+from .payment_provider import CREDIT_CODE
 
 _logger = logging.getLogger(__name__)
+
+CREDIT_PROCESS_URL = "/payment/credit/process"
 
 
 class PaymentTransaction(models.Model):
@@ -30,6 +39,25 @@ class PaymentTransaction(models.Model):
     credit_entry_ids = fields.One2many(
         "credit.ledger.entry", "payment_transaction_id", string="Credit Entries", readonly=True
     )
+    credit_returned_amount = fields.Monetary(
+        string="Credits Returned",
+        readonly=True,
+        copy=False,
+        help="Credits of this payment given back so far: credit notes, cancelled orders, refunds.",
+    )
+    credit_document_fingerprint = fields.Char(
+        readonly=True,
+        copy=False,
+        help="What the order or invoice looked like when the customer chose to pay with credits.",
+    )
+
+    _sql_constraints = [
+        (
+            "credit_returned_within_amount",
+            "CHECK(credit_returned_amount >= 0 AND credit_returned_amount <= ABS(amount))",
+            "A payment with credits cannot give back more than it paid.",
+        ),
+    ]
 
     # -------------------------------------------------------------------------
     # Payment flow
@@ -61,8 +89,32 @@ class PaymentTransaction(models.Model):
                     )
                 )
 
+    def _get_specific_rendering_values(self, processing_values):
+        values = super()._get_specific_rendering_values(processing_values)
+        if self.provider_code != CREDIT_CODE:
+            return values
+        return {
+            "api_url": CREDIT_PROCESS_URL,
+            "reference": self.reference,
+            "csrf_token": request.csrf_token() if request else "",
+        }
+
+    def _send_refund_request(self, amount_to_refund=None):
+        if self.provider_code != CREDIT_CODE:
+            return super()._send_refund_request(amount_to_refund=amount_to_refund)
+        self._ensure_provider_is_not_disabled()
+        return self._credit_return(amount_to_refund or self.amount)
+
     def _set_done(self, state_message=None, extra_allowed_states=()):
-        """Credit the wallet as soon as the provider confirms the payment."""
+        """Move the wallet of a credit payment, then credit purchases once confirmed.
+
+        A payment with credits (or its return) moves the wallet before it is marked done, in
+        the same database transaction: it is done exactly when the credits have moved.
+        """
+        allowed_states = ("draft", "pending", "authorized", "error", *extra_allowed_states)
+        for tx in self.filtered(lambda tx: tx.provider_code == CREDIT_CODE):
+            if tx._credit_lock_state() in allowed_states:
+                tx._credit_settle()
         txs = super()._set_done(
             state_message=state_message, extra_allowed_states=extra_allowed_states
         )
@@ -229,3 +281,249 @@ class PaymentTransaction(models.Model):
         )
         if template and self.partner_id.email:
             template.send_mail(self.id, email_layout_xmlid="mail.mail_notification_light")
+
+    # -------------------------------------------------------------------------
+    # Paying with credits (provider "credit")
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _credit_spend_refusal(self, document, partner, amount, partial=False):
+        """Why ``partner`` cannot pay ``amount`` of ``document`` with credits now, or "".
+
+        The one rule behind every place credits are offered or spent: the payment forms, the
+        transaction routes, the backend wizard, and the moment the wallet is debited.
+
+        :param document: the ``sale.order`` or ``account.move`` to pay
+        :param partner: the customer paying (its commercial partner must be the document's)
+        :param amount: the amount asked; the whole amount due unless ``partial``
+        :param partial: allow paying part of the amount due (backend only)
+        """
+        env = self.env
+        if (
+            not document
+            or len(document) != 1
+            or document._name not in ("sale.order", "account.move")
+        ):
+            return env._("Credits pay an order or an invoice only.")
+        if env.user._is_public():
+            return env._("Sign in to pay with your credits.")
+        company = document.company_id
+        if not company.credit_payment_enabled:
+            return env._("Credit payments are not available for %(company)s.", company=company.name)
+        if not partner or partner.commercial_partner_id != document._credit_customer():
+            return env._(
+                "%(document)s belongs to another customer.", document=document.display_name
+            )
+        currency = company.currency_id
+        if document.currency_id != currency:
+            return env._("Credits pay documents in %(currency)s only.", currency=currency.name)
+        refusal = document._credit_payment_refusal()
+        if refusal:
+            return refusal
+        amount_due = document._credit_amount_due()
+        if currency.compare_amounts(amount_due, 0.0) <= 0:
+            return env._("Nothing is left to pay on %(document)s.", document=document.display_name)
+        if not isinstance(amount, int | float) or not math.isfinite(amount):
+            return env._("The amount to pay is not a number.")
+        comparison = currency.compare_amounts(amount, amount_due)
+        if (
+            comparison > 0
+            or (not partial and comparison)
+            or currency.compare_amounts(amount, 0.0) <= 0
+        ):
+            return env._(
+                "The amount to pay no longer matches %(document)s (%(amount_due)s due): refresh "
+                "the page.",
+                document=document.display_name,
+                amount_due=format_amount(env, amount_due, currency),
+            )
+        wallet_sudo = env["credit.wallet"]._get_wallet(partner, company, create=False)
+        balance = wallet_sudo.balance or 0.0
+        if currency.compare_amounts(balance, amount) < 0:
+            return env._(
+                "Your balance of %(balance)s does not cover %(amount)s.",
+                balance=format_amount(env, balance, currency),
+                amount=format_amount(env, amount, currency),
+            )
+        return ""
+
+    def _credit_document(self):
+        """The order or invoice a payment with credits pays."""
+        self.ensure_one()
+        documents = self.sale_order_ids or self.invoice_ids
+        return documents if len(documents) == 1 else None
+
+    def _credit_process(self):
+        """Settle this draft credit transaction, then post-process it, in this transaction.
+
+        Locks the transaction row first, so a double submit settles once: the second request
+        waits, fails to serialize and is retried by Odoo, then finds the payment done. The
+        wallet moves in ``_set_done``, before the order is confirmed.
+
+        :return: whether this call settled it (False when it was already done)
+        """
+        self.ensure_one()
+        state = self._credit_lock_state()
+        if state == "done":
+            return False
+        if state != "draft":
+            raise UserError(
+                self.env._(
+                    "%(reference)s was already processed: start the payment again.",
+                    reference=self.reference,
+                )
+            )
+        self._set_done()
+        # post-process as a fresh request would: e.g. an order's amount_paid read before
+        # the payment was done is cached and depends on no transaction state
+        self.env.invalidate_all()
+        self._credit_post_process()
+        return True
+
+    def _credit_post_process(self):
+        """Confirm the order, invoice it, log on the documents: Odoo's own post-processing.
+
+        The credits have moved when this runs; a failure here is retried later by the status
+        page and the post-processing cron, as for any provider, and keeps the debit.
+        """
+        try:
+            with self.env.cr.savepoint():
+                self._post_process()
+        except psycopg2.OperationalError:
+            raise
+        except Exception:
+            _logger.exception("Post-processing of %s failed; it will be retried", self.reference)
+
+    def _credit_lock_state(self):
+        """Lock the transaction row until commit and return its committed state."""
+        self.ensure_one()
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL("SELECT state FROM payment_transaction WHERE id = %s FOR UPDATE", self.id)
+        )
+        self.invalidate_recordset(["state", "credit_returned_amount"])
+        return self.env.cr.fetchone()[0]
+
+    def _credit_settle(self):
+        self.ensure_one()
+        if self.operation == "refund":
+            self._credit_settle_return()
+        else:
+            self._credit_settle_spend()
+
+    def _credit_settle_spend(self):
+        """Debit the customer's wallet: Dr Customer Credit / Cr Receivable, as a payment."""
+        document = self._credit_document()
+        # the backend pays part of an invoice; the portal pays what it showed, in full
+        partial = self.operation == "offline"
+        refusal = self._credit_spend_refusal(document, self.partner_id, self.amount, partial)
+        if (
+            not refusal
+            and not partial
+            and (self.credit_document_fingerprint != document._credit_fingerprint())
+        ):
+            refusal = self.env._(
+                "%(document)s changed since the page was shown: refresh the page.",
+                document=document.display_name,
+            )
+        if refusal:
+            raise UserError(refusal)
+        company = document.company_id
+        wallet = self.env["credit.wallet"]._get_wallet(document._credit_customer(), company)
+        wallet._post_movement(
+            -self.amount,
+            self.env._("Payment of %(document)s", document=document.display_name),
+            reference=document,
+            kind="spend",
+            payment_transaction=self,
+            accounting_entry=lambda posting_wallet: (
+                self.with_env(posting_wallet.env).with_company(company)._create_payment().move_id
+            ),
+        )
+
+    def _credit_settle_return(self):
+        """Give credits back to the wallet: Dr Receivable / Cr Customer Credit, as a payment.
+
+        Never more than the source payment paid: its row is locked and its returned amount
+        written (so a concurrent return fails to serialize), and the database checks it.
+        """
+        source = self.source_transaction_id
+        amount = self.currency_id.round(-self.amount)
+        source._credit_lock_state()
+        source._check_credit_returnable(amount)
+        source.credit_returned_amount = (source.credit_returned_amount or 0.0) + amount
+        document = self.invoice_ids[:1] or source._credit_document()
+        company = source.company_id
+        wallet = self.env["credit.wallet"]._get_wallet(source.partner_id, company)
+        wallet._post_movement(
+            amount,
+            self.env._("Return for %(document)s", document=document.display_name),
+            reference=document,
+            kind="refund",
+            payment_transaction=self,
+            accounting_entry=lambda posting_wallet: (
+                self.with_env(posting_wallet.env)
+                .with_company(company)
+                ._credit_create_return_payment()
+                .move_id
+            ),
+        )
+
+    def _credit_create_return_payment(self):
+        """Post the return payment; with no credit note, settle it against the spending."""
+        payment = self._create_payment()
+        if not self.invoice_ids:
+            # e.g. a cancelled order: the spending's receivable line was never matched
+            (
+                payment.move_id.line_ids + self.source_transaction_id.payment_id.move_id.line_ids
+            ).filtered(
+                lambda line: line.account_id == payment.destination_account_id
+                and not line.reconciled
+            ).reconcile()
+        return payment
+
+    def _credit_returnable_amount(self):
+        """Credits of this done spending that can still be given back."""
+        self.ensure_one()
+        if self.provider_code != CREDIT_CODE or self.operation == "refund" or self.state != "done":
+            return 0.0
+        return self.currency_id.round(max(self.amount - (self.credit_returned_amount or 0.0), 0.0))
+
+    def _check_credit_returnable(self, amount):
+        """Refuse to return ``amount`` unless it is positive and at most what is left."""
+        self.ensure_one()
+        currency = self.currency_id
+        available = self._credit_returnable_amount()
+        if (
+            currency.compare_amounts(amount, 0.0) <= 0
+            or currency.compare_amounts(amount, available) > 0
+        ):
+            raise UserError(
+                self.env._(
+                    "At most %(available)s of %(payment)s can still be returned to credits.",
+                    available=format_amount(self.env, available, currency),
+                    payment=self.reference,
+                )
+            )
+
+    def _credit_return(self, amount, credit_note=None):
+        """Return ``amount`` of this spending to the wallet as a refund transaction."""
+        self.ensure_one()
+        self._check_credit_returnable(amount)
+        refund_tx = self._create_child_transaction(
+            amount,
+            is_refund=True,
+            **({"invoice_ids": [Command.set(credit_note.ids)]} if credit_note else {}),
+        )
+        refund_tx._log_sent_message()
+        refund_tx._credit_process()
+        return refund_tx
+
+    def _send_invoice(self):
+        # a return to credits settles a credit note the accountant already has
+        return super(
+            PaymentTransaction,
+            self.filtered(
+                lambda tx: not (tx.provider_code == CREDIT_CODE and tx.operation == "refund")
+            ),
+        )._send_invoice()

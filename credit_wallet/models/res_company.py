@@ -1,5 +1,7 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+
+from .payment_provider import CREDIT_CODE
 
 
 class ResCompany(models.Model):
@@ -29,6 +31,20 @@ class ResCompany(models.Model):
         check_company=True,
         help="Counterpart of bonus credits and manual adjustments.",
     )
+    credit_payment_journal_id = fields.Many2one(
+        "account.journal",
+        string="Credit Payments Journal",
+        check_company=True,
+        readonly=True,
+        help="Payments with credits: Dr Customer Credit / Cr Receivable, reconciled with "
+        "invoices. Its payment account is the Customer Credit account.",
+    )
+    credit_low_balance_threshold = fields.Monetary(
+        string="Low Balance Alert",
+        currency_field="currency_id",
+        help="Email the customer once when a movement takes their balance below this amount "
+        "(0: no alert).",
+    )
     credit_custom_amount_allowed = fields.Boolean(
         string="Custom Credit Amounts",
         help="Let customers buy any number of credits between a minimum and a maximum.",
@@ -39,6 +55,14 @@ class ResCompany(models.Model):
     credit_custom_amount_max = fields.Monetary(
         string="Maximum Custom Amount", currency_field="currency_id", default=1000.0
     )
+
+    _sql_constraints = [
+        (
+            "credit_low_balance_threshold_not_negative",
+            "CHECK(credit_low_balance_threshold >= 0)",
+            "The low balance alert cannot be negative.",
+        ),
+    ]
 
     @api.constrains(
         "credit_custom_amount_allowed", "credit_custom_amount_min", "credit_custom_amount_max"
@@ -112,13 +136,62 @@ class ResCompany(models.Model):
                     .create(
                         {
                             "name": self.env._("Customer Credit"),
-                            "code": company._credit_wallet_new_journal_code(),
+                            "code": company._credit_wallet_new_journal_code("CRED"),
                             "type": "general",
                             "company_id": company.id,
                             "show_on_dashboard": False,
                         }
                     )
                 )
+            company._credit_wallet_setup_payment_provider()
+
+    def _credit_wallet_setup_payment_provider(self):
+        """The Credits payment provider and its journal, for spending credits.
+
+        The journal is a bank journal (Odoo books provider payments in bank journals only)
+        whose account and Credits payment method both are the Customer Credit account: a
+        payment with credits is Dr Customer Credit / Cr Receivable, and it counts as matched.
+        """
+        self.ensure_one()
+        company = self.sudo()
+        if not company.credit_payment_journal_id:
+            company.credit_payment_journal_id = (
+                self.env["account.journal"]
+                .sudo()
+                .create(
+                    {
+                        "name": self.env._("Credit Payments"),
+                        "code": company._credit_wallet_new_journal_code("CRPAY"),
+                        "type": "bank",
+                        "company_id": company.id,
+                        "default_account_id": company.credit_account_id.id,
+                        "show_on_dashboard": False,
+                        # only the Credits method: no manual payment can land here
+                        "inbound_payment_method_line_ids": [Command.clear()],
+                        "outbound_payment_method_line_ids": [Command.clear()],
+                    }
+                )
+            )
+        Provider = self.env["payment.provider"].sudo()
+        provider = Provider._credit_get_provider(company)
+        if not provider:
+            provider = Provider.create(
+                {
+                    "name": self.env._("Credits"),
+                    "code": CREDIT_CODE,
+                    "company_id": company.id,
+                    "state": "disabled",
+                    "is_published": True,
+                    "redirect_form_view_id": self.env.ref("credit_wallet.redirect_form").id,
+                    "payment_method_ids": [
+                        Command.set(self.env.ref("credit_wallet.payment_method_credit").ids)
+                    ],
+                }
+            )
+        if provider.journal_id != company.credit_payment_journal_id:
+            provider.journal_id = company.credit_payment_journal_id
+        if provider.state != "enabled":
+            provider.state = "enabled"
 
     def _credit_wallet_new_code(self, account_type, fallback_code):
         self.ensure_one()
@@ -130,7 +203,7 @@ class ResCompany(models.Model):
         )
         return Account._search_new_account_code(sibling.code or fallback_code)
 
-    def _credit_wallet_new_journal_code(self):
+    def _credit_wallet_new_journal_code(self, prefix):
         self.ensure_one()
         used = set(
             self.env["account.journal"]
@@ -140,5 +213,7 @@ class ResCompany(models.Model):
             .mapped("code")
         )
         return next(
-            code for code in ["CRED", *(f"CRED{n}" for n in range(2, 100))] if code not in used
+            code
+            for code in [prefix, *(f"{prefix[:3]}{n}" for n in range(2, 100))]
+            if code not in used
         )

@@ -12,6 +12,10 @@ class ResConfigSettings(models.TransientModel):
     credit_adjustment_account_id = fields.Many2one(
         related="company_id.credit_adjustment_account_id", readonly=False
     )
+    credit_payment_journal_id = fields.Many2one(related="company_id.credit_payment_journal_id")
+    credit_low_balance_threshold = fields.Monetary(
+        related="company_id.credit_low_balance_threshold", readonly=False
+    )
     credit_custom_amount_allowed = fields.Boolean(
         related="company_id.credit_custom_amount_allowed", readonly=False
     )

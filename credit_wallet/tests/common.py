@@ -1,5 +1,6 @@
 from unittest.mock import patch
 
+from odoo import Command
 from odoo.tests import HttpCase, new_test_user
 from odoo.tools import mute_logger
 
@@ -214,3 +215,111 @@ class CreditWebhookCase(CreditTopupCommon, HttpCase):
                 self.assertEqual(response.status_code, 200)
         self.assertEqual(authenticity_check.call_count, times)
         self.env.invalidate_all()
+
+
+class CreditSpendCommon(CreditWalletCommon):
+    """The Credits provider, an eligible service, and helpers to pay orders and invoices."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        config = cls.env["ir.config_parameter"].sudo()
+        config.set_param("account_payment.enable_portal_payment", True)
+        # the demo database invoices paid orders at once; tests that want it say so
+        config.set_param("sale.automatic_invoice", False)
+        cls.credit_provider = cls.env["payment.provider"]._credit_get_provider(cls.company)
+        cls.credit_method = cls.env.ref("credit_wallet.payment_method_credit")
+        cls.credit_payment_journal = cls.company.credit_payment_journal_id
+        cls.receivable = cls.company_data["default_account_receivable"]
+        for partner in cls.customer | cls.other_customer:
+            partner.property_account_receivable_id = cls.receivable
+        cls.service = cls.env["product.product"].create(
+            {
+                "name": "Design Sprint",
+                "type": "service",
+                "list_price": 100.0,
+                "invoice_policy": "order",
+                "credit_eligible": True,
+                "is_published": True,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        cls.flyers = cls.env["product.product"].create(
+            {
+                "name": "Printed Flyers",
+                "type": "consu",
+                "list_price": 40.0,
+                "is_published": True,
+                "taxes_id": [Command.clear()],
+            }
+        )
+
+    def create_invoice(self, amount=100.0, partner=None, post=True, **values):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": (partner or self.customer).id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.service.id,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+                **values,
+            }
+        )
+        if post:
+            invoice.action_post()
+        return invoice
+
+    def create_quotation(self, products=None, partner=None, **values):
+        """A sent quotation asking for full payment online, one unit of each product."""
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": (partner or self.contact).id,
+                "require_payment": True,
+                "prepayment_percent": 1.0,
+                "order_line": [
+                    Command.create({"product_id": product.id, "product_uom_qty": 1})
+                    for product in (products or self.service)
+                ],
+                **values,
+            }
+        )
+        order.action_quotation_sent()
+        return order
+
+    def create_spend_tx(self, document, amount=None, partner=None, **values):
+        """The draft transaction a transaction route creates when the customer picks Credits."""
+        field_name = "sale_order_ids" if document._name == "sale.order" else "invoice_ids"
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": self.credit_provider.id,
+                    "payment_method_id": self.credit_method.id,
+                    "amount": document._credit_amount_due() if amount is None else amount,
+                    "currency_id": self.company.currency_id.id,
+                    "partner_id": (partner or self.contact).id,
+                    "operation": "online_redirect",
+                    field_name: [Command.set(document.ids)],
+                    "credit_document_fingerprint": document._credit_fingerprint(),
+                    **values,
+                }
+            )
+        )
+
+    def pay_with_credits(self, document, **kwargs):
+        tx = self.create_spend_tx(document, **kwargs)
+        tx._credit_process()
+        return tx
+
+    def spend_entries(self, wallet=None):
+        return (wallet or self.wallet).entry_ids.filtered(lambda e: e.kind == "spend")
+
+    def credit_lines(self, move):
+        return move.line_ids.filtered(lambda line: line.account_id == self.credit_account)

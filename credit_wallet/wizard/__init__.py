@@ -1,1 +1,1 @@
-from . import credit_wallet_adjustment
+from . import account_payment_register, credit_invoice_payment, credit_wallet_adjustment

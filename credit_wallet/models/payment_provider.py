@@ -1,0 +1,116 @@
+from odoo import api, fields, models
+
+from odoo.addons.payment import utils as payment_utils
+
+CREDIT_CODE = "credit"
+# record ids are PostgreSQL integers: a larger one would fail the query, not find nothing
+MAX_RECORD_ID = 2**31 - 1
+
+
+def to_record_id(value):
+    """``value`` as a record id, or None when it cannot be one."""
+    try:
+        record_id = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return record_id if 0 < record_id <= MAX_RECORD_ID else None
+
+
+class PaymentProvider(models.Model):
+    _inherit = "payment.provider"
+
+    code = fields.Selection(
+        selection_add=[(CREDIT_CODE, "Credits")], ondelete={CREDIT_CODE: "set default"}
+    )
+
+    # -------------------------------------------------------------------------
+    # Provider definition
+    # -------------------------------------------------------------------------
+
+    def _compute_feature_support_fields(self):
+        super()._compute_feature_support_fields()
+        self.filtered(lambda provider: provider.code == CREDIT_CODE).update(
+            {"support_refund": "partial"}
+        )
+
+    def _get_supported_currencies(self):
+        # a credit is worth one unit of the company currency
+        if self.code == CREDIT_CODE:
+            return self.company_id.currency_id
+        return super()._get_supported_currencies()
+
+    def _get_default_payment_method_codes(self):
+        if self.code == CREDIT_CODE:
+            return {CREDIT_CODE}
+        return super()._get_default_payment_method_codes()
+
+    def _get_payment_method_outstanding_account_id(self, payment_method_id):
+        # spending debits the Customer Credit liability, not an outstanding receipts account
+        if self.code == CREDIT_CODE:
+            return self.company_id.credit_account_id.id
+        return super()._get_payment_method_outstanding_account_id(payment_method_id)
+
+    # -------------------------------------------------------------------------
+    # Where credits are offered
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _get_compatible_providers(
+        self, company_id, partner_id, amount, *args, report=None, **kwargs
+    ):
+        """Offer Credits only for one known order or invoice that the customer can pay in full.
+
+        A whitelist: without a document (Buy Credits, donations, saving a card, payment links
+        without a document) the provider is never compatible.
+        """
+        providers = super()._get_compatible_providers(
+            company_id, partner_id, amount, *args, report=report, **kwargs
+        )
+        credit_providers = providers.filtered(lambda provider: provider.code == CREDIT_CODE)
+        if not credit_providers:
+            return providers
+        document = self._credit_document_from_kwargs(**kwargs)
+        refusal = self.env._("Credits pay an order or an invoice only.")
+        if document and not (kwargs.get("is_validation") or kwargs.get("force_tokenization")):
+            # ``amount`` is what the payment form asks for: credits pay the whole amount due
+            refusal = self.env["payment.transaction"]._credit_spend_refusal(
+                document, self.env["res.partner"].browse(partner_id), amount
+            )
+        if refusal:
+            providers -= credit_providers
+            payment_utils.add_to_report(report, credit_providers, available=False, reason=refusal)
+        return providers
+
+    @api.model
+    def _credit_document_from_kwargs(self, sale_order_id=None, invoice_id=None, **_kwargs):
+        """The order or invoice a payment form is about, from Odoo's own keyword arguments."""
+        if bool(sale_order_id) == bool(invoice_id):
+            return None
+        model, record_id = (
+            ("sale.order", sale_order_id) if sale_order_id else ("account.move", invoice_id)
+        )
+        record_id = to_record_id(record_id)
+        return self.env[model].browse(record_id).exists() if record_id else None
+
+    @api.model
+    def _credit_get_provider(self, company):
+        """The Credits provider of ``company`` (created with its accounting setup)."""
+        return (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("code", "=", CREDIT_CODE), ("company_id", "=", company.id)], limit=1)
+        )
+
+    def _credit_payment_option_values(self, partner_id, document):
+        """Balance, balance after payment and fingerprint shown beside the Credits option."""
+        self.ensure_one()
+        partner = self.env["res.partner"].browse(partner_id)
+        wallet_sudo = self.env["credit.wallet"]._get_wallet(partner, self.company_id, create=False)
+        balance = wallet_sudo.balance or 0.0
+        amount_due = document._credit_amount_due() if document else 0.0
+        return {
+            "balance": balance,
+            "balance_after": self.company_id.currency_id.round(balance - amount_due),
+            "currency": self.company_id.currency_id,
+            "fingerprint": document._credit_fingerprint() if document else "",
+        }

@@ -1,0 +1,86 @@
+import hashlib
+import json
+
+from odoo import models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    # -------------------------------------------------------------------------
+    # Paying an order with credits
+    # -------------------------------------------------------------------------
+
+    def _credit_customer(self):
+        self.ensure_one()
+        return self.partner_id.commercial_partner_id
+
+    def _credit_amount_due(self):
+        self.ensure_one()
+        return self.currency_id.round(self.amount_total - self.amount_paid)
+
+    def _credit_payment_lines(self):
+        """The lines that ask for money: sections, notes, down payments already invoiced,
+        discounts and free items do not."""
+        return self.order_line.filtered(
+            lambda line: not line.display_type
+            and not line.is_downpayment
+            and line.currency_id.compare_amounts(line.price_total, 0.0) > 0
+        )
+
+    def _credit_payment_refusal(self):
+        """Why this order cannot be paid with credits, or ""."""
+        self.ensure_one()
+        if self.state == "cancel":
+            return self.env._("%(order)s is cancelled.", order=self.name)
+        if self.is_expired:
+            return self.env._("%(order)s has expired.", order=self.name)
+        if self.invoice_ids.filtered(lambda invoice: invoice.state == "posted"):
+            return self.env._("%(order)s is invoiced: pay its invoice instead.", order=self.name)
+        ineligible = self._credit_payment_lines().product_id.filtered(
+            lambda product: not product.credit_eligible
+        )
+        if ineligible:
+            return self.env._(
+                "%(products)s cannot be paid with credits.",
+                products=", ".join(ineligible.mapped("display_name")),
+            )
+        return ""
+
+    def _credit_fingerprint(self):
+        """What the customer was shown: lines, quantities, prices and total."""
+        self.ensure_one()
+        content = [
+            self.id,
+            self.currency_id.id,
+            self.amount_total,
+            self.amount_paid,
+            sorted(
+                [line.id, line.product_id.id, line.product_uom_qty, line.price_total]
+                for line in self.order_line
+            ),
+        ]
+        return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
+
+    # -------------------------------------------------------------------------
+    # Cancellation gives credits back
+    # -------------------------------------------------------------------------
+
+    def _action_cancel(self):
+        result = super()._action_cancel()
+        self._credit_return_on_cancel()
+        return result
+
+    def _credit_return_on_cancel(self):
+        """Return the credits of cancelled orders that no posted invoice settles.
+
+        With a posted invoice, the credits come back through its credit note instead.
+        """
+        for order in self:
+            if order.invoice_ids.filtered(lambda invoice: invoice.state == "posted"):
+                continue
+            # sudo: the order's own payments, read to give back what they paid
+            for tx_sudo in order.sudo().transaction_ids:
+                amount = tx_sudo._credit_returnable_amount()
+                if not tx_sudo.currency_id.is_zero(amount):
+                    tx_sudo._credit_return(amount)

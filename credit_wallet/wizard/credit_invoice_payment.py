@@ -1,0 +1,100 @@
+import math
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+# far above any invoice, far below what rounding to cents turns into an infinity
+MAX_AMOUNT = 1e15
+
+
+class CreditInvoicePayment(models.TransientModel):
+    _name = "credit.invoice.payment"
+    _description = "Pay an Invoice with Credits"
+    _check_company_auto = True
+
+    invoice_id = fields.Many2one(
+        "account.move",
+        required=True,
+        readonly=True,
+        check_company=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
+    )
+    company_id = fields.Many2one(related="invoice_id.company_id")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one(related="invoice_id.commercial_partner_id", string="Customer")
+    amount_residual = fields.Monetary(related="invoice_id.amount_residual", string="Amount Due")
+    balance = fields.Monetary(string="Credit Balance", compute="_compute_balance")
+    amount = fields.Monetary(
+        compute="_compute_amount",
+        store=True,
+        readonly=False,
+        help="Credits to spend on the invoice: at most its amount due and the balance.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_amount_is_a_number(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_amount_is_a_number(vals)
+        return super().write(vals)
+
+    def _check_amount_is_a_number(self, vals):
+        # before the ORM rounds it, which fails on NaN, infinities and 1e308 with no useful message
+        amount = vals.get("amount")
+        if isinstance(amount, float) and not (math.isfinite(amount) and abs(amount) < MAX_AMOUNT):
+            raise UserError(self.env._("The amount to pay is not a number of credits."))
+
+    @api.depends("invoice_id")
+    def _compute_balance(self):
+        for wizard in self:
+            # sudo: the balance of the invoice's customer, shown to the billing user paying it
+            wallet_sudo = self.env["credit.wallet"]._get_wallet(
+                wizard.partner_id, wizard.company_id, create=False
+            )
+            wizard.balance = wallet_sudo.balance or 0.0
+
+    @api.depends("balance", "amount_residual")
+    def _compute_amount(self):
+        for wizard in self:
+            wizard.amount = max(min(wizard.amount_residual, wizard.balance), 0.0)
+
+    def action_pay(self):
+        self._check_can_pay()
+        self._pay()
+        return {"type": "ir.actions.act_window_close"}
+
+    def _check_can_pay(self):
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(self.env._("Only billing users can pay invoices with credits."))
+        self.invoice_id.check_access("write")
+        for wizard in self:
+            refusal = self.env["payment.transaction"]._credit_spend_refusal(
+                wizard.invoice_id, wizard.partner_id, wizard.amount, partial=True
+            )
+            if refusal:
+                raise UserError(refusal)
+
+    def _pay(self):
+        for wizard in self:
+            invoice = wizard.invoice_id
+            provider_sudo = self.env["payment.provider"]._credit_get_provider(invoice.company_id)
+            # sudo: the billing user's access to the invoice was checked in _check_can_pay
+            tx_sudo = (
+                self.env["payment.transaction"]
+                .sudo()
+                .create(
+                    {
+                        "provider_id": provider_sudo.id,
+                        "payment_method_id": provider_sudo.payment_method_ids[:1].id,
+                        "amount": wizard.amount,
+                        "currency_id": wizard.currency_id.id,
+                        "partner_id": wizard.partner_id.id,
+                        "operation": "offline",
+                        "invoice_ids": [fields.Command.set(invoice.ids)],
+                    }
+                )
+            )
+            tx_sudo._credit_process()
