@@ -17,6 +17,7 @@ HTTP_PORT="${HTTP_PORT:-8069}"
 ensure_python_venv
 ensure_odoo_source
 ensure_postgres
+ensure_wkhtmltopdf
 write_odoo_conf
 
 # Fail early and clearly rather than after a long install.

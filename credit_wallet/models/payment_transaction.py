@@ -60,6 +60,28 @@ class PaymentTransaction(models.Model):
     ]
 
     # -------------------------------------------------------------------------
+    # Guards: what a credit payment returned is written by returning credits only
+    # -------------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("credit_returned_amount") for vals in vals_list):
+            raise UserError(self.env._("A new payment has returned no credits yet."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if {"credit_returned_amount", "credit_document_fingerprint"} & vals.keys() and not self.env[
+            "credit.wallet"
+        ]._is_posting():
+            raise UserError(
+                self.env._(
+                    "What a payment with credits paid and returned changes only by returning "
+                    "credits (credit note, cancellation or refund)."
+                )
+            )
+        return super().write(vals)
+
+    # -------------------------------------------------------------------------
     # Payment flow
     # -------------------------------------------------------------------------
 
@@ -451,7 +473,10 @@ class PaymentTransaction(models.Model):
         amount = self.currency_id.round(-self.amount)
         source._credit_lock_state()
         source._check_credit_returnable(amount)
-        source.credit_returned_amount = (source.credit_returned_amount or 0.0) + amount
+        # the posting context: the one writer of what a payment returned
+        source.with_env(self.env["credit.wallet"]._posting_env().env).credit_returned_amount = (
+            source.credit_returned_amount or 0.0
+        ) + amount
         document = self.invoice_ids[:1] or source._credit_document()
         company = source.company_id
         wallet = self.env["credit.wallet"]._get_wallet(source.partner_id, company)

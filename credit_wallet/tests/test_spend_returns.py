@@ -240,3 +240,19 @@ class TestCreditReturns(CreditSpendCommon):
         with self.assertRaisesRegex(UserError, "credit note"):
             self.refund_entries().with_user(self.manager).action_reverse()
         self.assertEqual(self.wallet.balance, 100.0)
+
+    def test_nobody_rewrites_what_a_credit_payment_returned(self):
+        self.adjust(self.wallet, 100.0)
+        invoice = self.create_invoice(100.0)
+        spend_tx = self.pay_with_credits(invoice)
+        self.credit_note(invoice).action_credit_return()
+
+        for user in (self.billing_user, self.env.user):
+            for vals in ({"credit_returned_amount": 0.0}, {"credit_document_fingerprint": "x"}):
+                with self.subTest(user=user.login, vals=vals), self.assertRaises(UserError):
+                    spend_tx.with_user(user).write(vals)
+        with self.assertRaises(UserError):
+            self.create_spend_tx(invoice, credit_returned_amount=-100.0)
+        self.assertEqual(spend_tx.credit_returned_amount, 100.0)
+        self.assertEqual(self.credit_note(invoice).credit_returnable_amount, 0.0)
+        self.assertEqual(self.wallet.balance, 100.0)
