@@ -17,6 +17,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import requests
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ODOO_SRC = Path(os.environ.get("ODOO_SRC", Path.home() / ".cache" / "credit_wallet" / "odoo-18.0"))
 ODOO_CONF = Path(os.environ.get("ODOO_CONF", REPO_ROOT / ".odoo" / "odoo.conf"))
@@ -39,15 +41,23 @@ def odoo_bin(*args, log_path=None, check=True):
 
 
 def drop_database(name):
+    """Drop a database and the filestore ``copy_database`` gave it."""
     subprocess.run(["dropdb", *PG_ARGS, "--if-exists", "--force", name], check=True)
+    data_dir = _data_dir()
+    if data_dir:
+        shutil.rmtree(Path(data_dir) / "filestore" / name, ignore_errors=True)
+
+
+def _data_dir():
+    conf = configparser.ConfigParser()
+    conf.read(ODOO_CONF)
+    return conf.get("options", "data_dir", fallback=None)
 
 
 def copy_database(template, name):
     """Copy a database and its filestore (Odoo keeps attachments outside PostgreSQL)."""
     subprocess.run(["createdb", *PG_ARGS, "-T", template, name], check=True)
-    conf = configparser.ConfigParser()
-    conf.read(ODOO_CONF)
-    data_dir = conf.get("options", "data_dir", fallback=None)
+    data_dir = _data_dir()
     if data_dir and (Path(data_dir) / "filestore" / template).is_dir():
         target = Path(data_dir) / "filestore" / name
         shutil.rmtree(target, ignore_errors=True)
@@ -95,6 +105,9 @@ class OdooServer:
             f"--db-filter=^{self.database}$",
             "--http-interface=127.0.0.1",
             f"--http-port={self.port}",
+            # its own longpolling port too: with the default 8072 a second server's gevent
+            # process fails to bind and restarts in a loop, logging an ERROR each time
+            f"--gevent-port={free_port()}",
             f"--workers={self.workers}",
             "--max-cron-threads=0",
             "--limit-time-real=300",
@@ -162,6 +175,43 @@ class OdooServer:
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)["result"]
+
+    def authenticate(self, login, password):
+        """Sign in as a browser does; return the new session's cookies.
+
+        Each call opens another session, like another browser. Pass the cookies to each
+        ``requests`` call: a ``requests.Session`` is not meant to be shared by threads.
+        """
+        response = requests.post(
+            f"{self.url}/web/session/authenticate",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"db": self.database, "login": login, "password": password},
+            },
+            timeout=60,
+        )
+        response.raise_for_status()
+        if not (response.json().get("result") or {}).get("uid"):
+            raise RpcError(f"{login!r} cannot sign in: {response.json()}")
+        return response.cookies.get_dict()
+
+    def log_position(self):
+        """Where the server log ends now, to read what the next requests log."""
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def concurrency_retries(self, since):
+        """Requests of this database Odoo retried, and gave up on, since ``log_position()``.
+
+        Odoo logs one line per retry after a serialization failure, lock timeout or
+        deadlock (odoo/service/model.py), and one when the retries are exhausted.
+        """
+        with open(self.log_path, errors="replace") as log:
+            log.seek(since)
+            lines = [line for line in log if f" {self.database} odoo.service.model: " in line]
+        retried = sum("tries left, try again" in line for line in lines)
+        given_up = sum("maximum number of tries reached" in line for line in lines)
+        return retried, given_up
 
 
 class RpcError(Exception):

@@ -1,0 +1,277 @@
+"""Paying an invoice with credits versus Odoo's own Register Payment, on identical invoices.
+
+Usage:  .venv/bin/python benchmarks/bench_credit_invoice_payment.py [--samples 25] [--warm-up 3]
+
+It works in a throwaway database (``BENCH_DB``, default ``cw_bench_credit_invoice``),
+dropped at the end unless ``BENCH_KEEP_DB=1``:
+
+1. the database is a copy of ``MODULE_DB`` (credit_wallet installed with its demo data)
+   or, without it, is built as the repository tests build theirs (``TEMPLATE_DB`` and
+   ``-i credit_wallet``);
+2. a real ``odoo-bin`` serves it (prefork workers, free 127.0.0.1 port). As admin, over
+   JSON-RPC, it creates two identical posted invoices per sample for the demo customer
+   Northwind Studio (one "Monthly SEO Report" line at 80.00, no tax), marked as sent (as an
+   invoice a customer is asked to pay is; an unsent one would be rendered to PDF and
+   emailed by Odoo's post-processing of the credit payment, with ``sale.automatic_invoice``
+   on, which Register Payment does not do), and funds Northwind's wallet with the manual
+   adjustment wizard;
+3. each sample pays one invoice each way, through the same layer (JSON-RPC as admin, as the
+   backend buttons do): with credits, ``credit.invoice.payment`` created for the invoice
+   then ``action_pay`` (a Credits transaction, the wallet debited by the posting service,
+   a payment reconciled with the invoice); with Register Payment,
+   ``account.payment.register`` created for the invoice (``active_model`` / ``active_ids``)
+   on a bank journal then ``action_create_payments``. The two alternate (credits first,
+   then Register Payment first, ...) after a warm-up, so that load from other processes on
+   the machine hits both alike;
+4. it checks that every invoice ended paid and the wallet lost exactly what it paid, then
+   prints, per side, the median, 90th percentile and minimum wall-clock time of the two
+   calls (wizard + button) and of the button alone, the SQL query count and SQL time Odoo
+   logs for them, and the ratio credits / Register Payment of the medians (target: at most
+   1.2). It only reports: the exit status does not depend on the timings.
+
+Environment: ODOO_SRC, ODOO_CONF, PYTHON, PGHOST, PGPORT, DB_USER as for the repository
+tests (tests/odoo_server.py); BENCH_DB, MODULE_DB, TEMPLATE_DB, BENCH_KEEP_DB.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from odoo_server import (  # noqa: E402
+    REPO_ROOT,
+    OdooServer,
+    create_database_with_module,
+    drop_database,
+)
+
+SAMPLES = 25
+WARM_UP = 3
+TARGET_RATIO = 1.2
+INVOICE_AMOUNT = 80.0
+CREDITS = "credits"
+REGISTER = "register"
+LABELS = {CREDITS: "Pay with Credits", REGISTER: "Register Payment"}
+# werkzeug's access log line ends with: SQL query count, SQL time, other time
+ACCESS_LOG = re.compile(r'"POST /jsonrpc HTTP/1\.1" 200 - (\d+) ([\d.]+) ([\d.]+)')
+
+
+class Backend:
+    """The admin's JSON-RPC calls, timed, with the order they were sent in."""
+
+    def __init__(self, server):
+        self.server = server
+        self.uid = server.login("admin", "admin")
+        if not self.uid:
+            raise SystemExit("The database's admin / admin login must work (demo data).")
+
+    def call(self, model, method, *args, **kwargs):
+        return self.server.execute_kw(self.uid, "admin", model, method, *args, **kwargs)
+
+    def demo_id(self, name):
+        return self.call("ir.model.data", "check_object_reference", "credit_wallet", name)[1]
+
+
+def create_invoices(backend, count):
+    """``count`` identical posted invoices for Northwind Studio, marked as sent."""
+    line = {
+        "product_id": backend.demo_id("demo_product_seo_report"),
+        "quantity": 1,
+        "price_unit": INVOICE_AMOUNT,
+        "tax_ids": [(6, 0, [])],
+    }
+    values = {
+        "move_type": "out_invoice",
+        "partner_id": backend.demo_id("demo_partner_northwind"),
+        "invoice_line_ids": [(0, 0, line)],
+    }
+    invoice_ids = backend.call("account.move", "create", [values] * count)
+    backend.call("account.move", "action_post", invoice_ids)
+    backend.call("account.move", "write", invoice_ids, {"is_move_sent": True})
+    return invoice_ids
+
+
+def wallet_balance(backend, wallet_id):
+    [wallet] = backend.call("credit.wallet", "read", [wallet_id], ["balance"])
+    return wallet["balance"]
+
+
+def fund_wallet(backend, wallet_id, amount):
+    wizard_id = backend.call(
+        "credit.wallet.adjustment",
+        "create",
+        {"wallet_id": wallet_id, "direction": "in", "amount": amount, "reason": "benchmark"},
+    )
+    backend.call("credit.wallet.adjustment", "action_apply", [wizard_id])
+
+
+def pay_with_credits(backend, invoice_id, _bank_journal_id):
+    wizard_id = backend.call("credit.invoice.payment", "create", {"invoice_id": invoice_id})
+    start = time.perf_counter()
+    backend.call("credit.invoice.payment", "action_pay", [wizard_id])
+    return time.perf_counter() - start
+
+
+def register_payment(backend, invoice_id, bank_journal_id):
+    wizard_id = backend.call(
+        "account.payment.register",
+        "create",
+        {"journal_id": bank_journal_id},
+        context={"active_model": "account.move", "active_ids": [invoice_id]},
+    )
+    start = time.perf_counter()
+    backend.call("account.payment.register", "action_create_payments", [wizard_id])
+    return time.perf_counter() - start
+
+
+PAYMENTS = {CREDITS: pay_with_credits, REGISTER: register_payment}
+
+
+def pay(backend, side, invoice_id, bank_journal_id):
+    """Milliseconds of the whole payment (wizard + button) and of the button alone."""
+    start = time.perf_counter()
+    button = PAYMENTS[side](backend, invoice_id, bank_journal_id)
+    return (time.perf_counter() - start) * 1000, button * 1000
+
+
+def logged_calls(server, since):
+    """(query count, SQL ms) of each JSON-RPC call of this database logged since ``since``."""
+    with open(server.log_path, errors="replace") as log:
+        log.seek(since)
+        lines = [line for line in log if f" {server.database} werkzeug: " in line]
+    return [
+        (int(match.group(1)), float(match.group(2)) * 1000)
+        for line in lines
+        if (match := ACCESS_LOG.search(line))
+    ]
+
+
+def measure(server, samples, warm_up):
+    backend = Backend(server)
+    [wallet] = backend.call(
+        "credit.wallet",
+        "read",
+        [backend.demo_id("demo_wallet_northwind")],
+        ["company_id"],
+    )
+    wallet_id, company_id = wallet["id"], wallet["company_id"][0]
+    bank_journal_ids = backend.call(
+        "account.journal", "search", [("type", "=", "bank"), ("company_id", "=", company_id)]
+    )
+    if not bank_journal_ids:
+        raise SystemExit("No bank journal in Northwind's company for Register Payment.")
+    rounds = warm_up + samples
+    invoice_ids = create_invoices(backend, 2 * rounds)
+    to_pay = list(invoice_ids)
+    fund_wallet(backend, wallet_id, INVOICE_AMOUNT * rounds)
+    balance_before = wallet_balance(backend, wallet_id)
+
+    timings = {side: [] for side in PAYMENTS}
+    buttons = {side: [] for side in PAYMENTS}
+    order = []
+    log_position = None
+    for index in range(rounds):
+        if index == warm_up:
+            log_position = server.log_position()
+        sides = (CREDITS, REGISTER) if index % 2 == 0 else (REGISTER, CREDITS)
+        for side in sides:
+            total, button = pay(backend, side, to_pay.pop(), bank_journal_ids[0])
+            if index >= warm_up:
+                timings[side].append(total)
+                buttons[side].append(button)
+                order.append(side)
+    # calls are sequential: the log lists them in the order they were sent, two per payment
+    calls = logged_calls(server, log_position)
+    if len(calls) != 2 * len(order):
+        raise SystemExit(f"Expected {2 * len(order)} logged calls, found {len(calls)}.")
+    queries = {side: [] for side in PAYMENTS}
+    for index, side in enumerate(order):
+        (create_queries, create_ms), (button_queries, button_ms) = calls[2 * index : 2 * index + 2]
+        queries[side].append((create_queries + button_queries, create_ms + button_ms))
+    check_outcome(backend, invoice_ids, wallet_id, balance_before)
+    return timings, buttons, queries
+
+
+def check_outcome(backend, invoice_ids, wallet_id, balance_before):
+    """Every invoice paid in full, and the wallet debited exactly for the credit payments."""
+    invoices = backend.call(
+        "account.move", "read", invoice_ids, ["name", "payment_state", "amount_residual"]
+    )
+    unpaid = [
+        invoice
+        for invoice in invoices
+        if invoice["payment_state"] not in ("paid", "in_payment") or invoice["amount_residual"]
+    ]
+    if unpaid:
+        raise SystemExit(f"Not every benchmark invoice ended paid: {unpaid}")
+    paid_with_credits = INVOICE_AMOUNT * len(invoice_ids) / 2
+    spent = balance_before - wallet_balance(backend, wallet_id)
+    if abs(spent - paid_with_credits) > 0.005:
+        raise SystemExit(f"The wallet lost {spent:.2f}, not {paid_with_credits:.2f}.")
+
+
+def report(samples, warm_up, timings, buttons, queries):
+    print()
+    print(
+        f"Paying a posted invoice of {INVOICE_AMOUNT:.2f} over JSON-RPC as admin: {samples} "
+        f"payments each way, interleaved, after {warm_up} warm-up rounds"
+    )
+    header = ("", "median ms", "p90 ms", "min ms", "button ms", "SQL queries", "SQL ms")
+    print(
+        f"{header[0]:>16} | {header[1]:>9} | {header[2]:>7} | {header[3]:>7} | "
+        f"{header[4]:>9} | {header[5]:>11} | {header[6]:>6}"
+    )
+    print(f"{'-' * 16}-+-{'-' * 9}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 9}-+-{'-' * 11}-+-{'-' * 6}")
+    for side, label in LABELS.items():
+        values = timings[side]
+        p90 = statistics.quantiles(values, n=10)[-1]
+        counts = sorted({count for count, _sql_ms in queries[side]})
+        query_text = "/".join(str(count) for count in counts[:3]) + ("/..." * (len(counts) > 3))
+        sql_ms = statistics.median(sql_ms for _count, sql_ms in queries[side])
+        print(
+            f"{label:>16} | {statistics.median(values):>9.1f} | {p90:>7.1f} | "
+            f"{min(values):>7.1f} | {statistics.median(buttons[side]):>9.1f} | "
+            f"{query_text:>11} | {sql_ms:>6.1f}"
+        )
+    ratio = statistics.median(timings[CREDITS]) / statistics.median(timings[REGISTER])
+    button_ratio = statistics.median(buttons[CREDITS]) / statistics.median(buttons[REGISTER])
+    verdict = "OK" if ratio <= TARGET_RATIO else "ABOVE TARGET"
+    print(
+        f"\nratio median credits / Register Payment: {ratio:.2f} (target <= {TARGET_RATIO}) "
+        f"{verdict}; button alone: {button_ratio:.2f}"
+    )
+    print("(SQL queries and SQL ms: wizard + button, as Odoo logs them per request)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--samples", type=int, default=SAMPLES)
+    parser.add_argument("--warm-up", type=int, default=WARM_UP)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if args.samples < 2 or args.warm_up < 0:
+        parser.error("at least 2 samples, and a warm-up of 0 or more rounds")
+
+    database = os.environ.get("BENCH_DB", "cw_bench_credit_invoice")
+    log_dir = REPO_ROOT / ".odoo" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    server_log = log_dir / "bench-credit-invoice-payment-server.log"
+    print(f"Preparing the throwaway database {database} ...", flush=True)
+    create_database_with_module(database, log_dir / "bench-credit-invoice-payment-install.log")
+    try:
+        with OdooServer(database, server_log, workers=args.workers) as server:
+            timings, buttons, queries = measure(server, args.samples, args.warm_up)
+    finally:
+        if os.environ.get("BENCH_KEEP_DB") != "1":
+            drop_database(database)
+    report(args.samples, args.warm_up, timings, buttons, queries)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
