@@ -11,7 +11,7 @@ from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.payment.controllers.post_processing import PaymentPostProcessing
 
-from ..models.payment_provider import CREDIT_CODE, to_record_id
+from ..models.payment_provider import CREDIT_CODE, CRYPTO_MODE, to_record_id
 from ..models.payment_transaction import CREDIT_PROCESS_URL
 
 CUSTOM_AMOUNT = "custom"
@@ -187,6 +187,8 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
                 currency_id=currency.id,
                 website_id=request.website.id,
                 report=report,
+                # cryptocurrency is offered for buying credits only
+                credit_purchase=True,
             )
             # credits cannot buy credits
             .filtered(lambda provider: provider.code != "credit")
@@ -273,6 +275,10 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
             custom_create_values = self._credit_check_spend_request(
                 provider_sudo, custom_create_values or {}, credit_fingerprint, kwargs
             )
+        elif provider_sudo.custom_mode == CRYPTO_MODE and not (custom_create_values or {}).get(
+            "credit_wallet_id"
+        ):
+            raise ValidationError(request.env._("Cryptocurrency buys credits only."))
         return super()._create_transaction(
             *args, custom_create_values=custom_create_values, **kwargs
         )

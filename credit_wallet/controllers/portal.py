@@ -1,5 +1,6 @@
 import csv
 import io
+import os
 import tempfile
 from collections import defaultdict
 from datetime import datetime, time, timedelta
@@ -12,6 +13,7 @@ from werkzeug.wsgi import wrap_file
 from odoo import fields, http
 from odoo.http import content_disposition, request
 from odoo.tools import float_repr
+from odoo.tools.mimetypes import guess_mimetype
 from odoo.tools.misc import format_amount, xlsxwriter
 
 from odoo.addons.account_payment.controllers.portal import PortalAccount
@@ -31,6 +33,10 @@ EXPORT_MIMETYPES = {
 }
 # spreadsheet applications run a text cell starting with one of these as a formula
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+REQUEST_PAGE_SIZE = 20
+PROOF_MAX_BYTES = 5 * 1024 * 1024
+# recognised from the file's content, never from its name or the browser's word
+PROOF_MIMETYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 class CreditWalletPortal(PortalAccount):
@@ -198,6 +204,94 @@ class CreditWalletPortal(PortalAccount):
         except HTTPException:
             return False
         return True
+
+    # -------------------------------------------------------------------------
+    # /my/credits/requests
+    # -------------------------------------------------------------------------
+
+    @http.route(
+        ["/my/credits/requests", "/my/credits/requests/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_credit_requests(self, page=1, proof_added=None, proof_error=None, **kwargs):
+        values = self._prepare_portal_layout_values()
+        user = request.env.user
+        values.update(
+            page_name="credits_requests", credit_hub_available=user._is_credit_hub_available()
+        )
+        if values["credit_hub_available"]:
+            # the portal record rule limits requests to the user's own company's
+            Request = request.env["credit.request"]
+            domain = self._credit_request_domain(user)
+            pager = portal_pager(
+                url="/my/credits/requests",
+                total=Request.search_count(domain),
+                page=self._credit_page_number(page),
+                step=REQUEST_PAGE_SIZE,
+            )
+            values.update(
+                credit_requests=Request.search(
+                    domain, order="id desc", limit=REQUEST_PAGE_SIZE, offset=pager["offset"]
+                ),
+                pager=pager,
+                proof_max_mb=PROOF_MAX_BYTES // (1024 * 1024),
+                proof_added=str(proof_added or "").isdigit() and int(proof_added),
+                proof_error=self._credit_proof_error_message(proof_error),
+            )
+        return request.render("credit_wallet.portal_my_credit_requests", values)
+
+    def _credit_request_domain(self, user):
+        return [
+            ("partner_id", "=", user.partner_id.commercial_partner_id.id),
+            ("company_id", "=", user.company_id.id),
+        ]
+
+    @http.route(
+        "/my/credits/requests/<int:request_id>/proof",
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_credit_request_proof(self, request_id, proof=None, **kwargs):
+        """Attach a proof of payment (image or PDF) to one of the customer's open requests."""
+        user = request.env.user
+        credit_request = request.env["credit.request"].search(
+            [*self._credit_request_domain(user), ("id", "=", request_id)]
+        )
+        if not credit_request or not user._is_credit_hub_available():
+            raise NotFound()
+        error = None
+        content = proof.read(PROOF_MAX_BYTES + 1) if hasattr(proof, "read") else b""
+        mimetype = guess_mimetype(content, default="") if content else ""
+        if credit_request.state not in ("pending", "awaiting_proof"):
+            error = "decided"
+        elif not content:
+            error = "missing"
+        elif len(content) > PROOF_MAX_BYTES:
+            error = "too_large"
+        elif mimetype not in PROOF_MIMETYPES:
+            error = "file_type"
+        if error:
+            return request.redirect(f"/my/credits/requests?proof_error={error}")
+        filename = os.path.basename(proof.filename or "")[:100] or request.env._("Proof of payment")
+        # sudo: the request is the signed-in customer's own (searched with its rules above)
+        credit_request.sudo()._add_proof(filename, content, mimetype)
+        return request.redirect(f"/my/credits/requests?proof_added={credit_request.id}")
+
+    def _credit_proof_error_message(self, code):
+        env = request.env
+        return {
+            "decided": env._("This request is already decided: no proof is needed any more."),
+            "missing": env._("Choose the file of your proof of payment."),
+            "too_large": env._(
+                "The file is larger than %(size)s MB: send a smaller scan or a PDF.",
+                size=PROOF_MAX_BYTES // (1024 * 1024),
+            ),
+            "file_type": env._("A proof of payment is an image (PNG, JPEG, GIF, WebP) or a PDF."),
+        }.get(code)
 
     # -------------------------------------------------------------------------
     # Date range filter

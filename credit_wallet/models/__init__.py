@@ -5,6 +5,7 @@ from . import (
     credit_ledger_entry,
     credit_package,
     credit_reconciliation_report,
+    credit_request,
     credit_wallet,
     payment_provider,
     payment_transaction,

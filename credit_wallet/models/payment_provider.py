@@ -1,8 +1,12 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from odoo.addons.payment import utils as payment_utils
 
 CREDIT_CODE = "credit"
+# a second manual provider next to wire transfer, for buying credits only
+CRYPTO_MODE = "crypto"
+CRYPTO_FIELDS = ("credit_crypto_coin", "credit_crypto_network", "credit_crypto_address")
 # record ids are PostgreSQL integers: a larger one would fail the query, not find nothing
 MAX_RECORD_ID = 2**31 - 1
 
@@ -21,6 +25,18 @@ class PaymentProvider(models.Model):
 
     code = fields.Selection(
         selection_add=[(CREDIT_CODE, "Credits")], ondelete={CREDIT_CODE: "set default"}
+    )
+    custom_mode = fields.Selection(
+        selection_add=[(CRYPTO_MODE, "Cryptocurrency")], ondelete={CRYPTO_MODE: "set null"}
+    )
+    credit_crypto_coin = fields.Char(
+        string="Accepted Coin", help="What customers send, e.g. USDC or BTC."
+    )
+    credit_crypto_network = fields.Char(
+        string="Network", help="The network to send it on, e.g. Ethereum (ERC-20)."
+    )
+    credit_crypto_address = fields.Char(
+        string="Receiving Address", help="The agency's wallet address customers send to."
     )
 
     # -------------------------------------------------------------------------
@@ -42,6 +58,8 @@ class PaymentProvider(models.Model):
     def _get_default_payment_method_codes(self):
         if self.code == CREDIT_CODE:
             return {CREDIT_CODE}
+        if self.custom_mode == CRYPTO_MODE:
+            return {CRYPTO_MODE}
         return super()._get_default_payment_method_codes()
 
     def _get_payment_method_outstanding_account_id(self, payment_method_id):
@@ -49,6 +67,18 @@ class PaymentProvider(models.Model):
         if self.code == CREDIT_CODE:
             return self.company_id.credit_account_id.id
         return super()._get_payment_method_outstanding_account_id(payment_method_id)
+
+    @api.constrains("state", "custom_mode", *CRYPTO_FIELDS)
+    def _check_crypto_instructions(self):
+        for provider in self.filtered(lambda p: p.custom_mode == CRYPTO_MODE):
+            if provider.state != "disabled" and not all(provider[f] for f in CRYPTO_FIELDS):
+                raise ValidationError(
+                    self.env._(
+                        "Give the accepted coin, the network and the receiving address before "
+                        "enabling %(provider)s: customers pay with them.",
+                        provider=provider.name,
+                    )
+                )
 
     # -------------------------------------------------------------------------
     # Where credits are offered
@@ -58,20 +88,33 @@ class PaymentProvider(models.Model):
     def _get_compatible_providers(
         self, company_id, partner_id, amount, *args, report=None, **kwargs
     ):
-        """Offer Credits only for one known order or invoice that the customer can pay in full.
+        """Offer Credits only for one known order or invoice that the customer can pay in full,
+        and cryptocurrency only for buying credits (``credit_purchase``).
 
-        A whitelist: without a document (Buy Credits, donations, saving a card, payment links
-        without a document) the provider is never compatible.
+        Both are whitelists: without a document (Buy Credits, donations, saving a card,
+        payment links without a document) Credits is never compatible.
         """
         providers = super()._get_compatible_providers(
             company_id, partner_id, amount, *args, report=report, **kwargs
         )
+        if not kwargs.get("credit_purchase"):
+            crypto_providers = providers.filtered(lambda p: p.custom_mode == CRYPTO_MODE)
+            providers -= crypto_providers
+            payment_utils.add_to_report(
+                report,
+                crypto_providers,
+                available=False,
+                reason=self.env._("cryptocurrency buys credits only"),
+            )
         credit_providers = providers.filtered(lambda provider: provider.code == CREDIT_CODE)
         if not credit_providers:
             return providers
         document = self._credit_document_from_kwargs(**kwargs)
         refusal = self.env._("Credits pay an order or an invoice only.")
-        if document and not (kwargs.get("is_validation") or kwargs.get("force_tokenization")):
+        # a donation form may name a document in its URL: it still pays no document
+        if document and not any(
+            kwargs.get(key) for key in ("is_validation", "force_tokenization", "is_donation")
+        ):
             # ``amount`` is what the payment form asks for: credits pay the whole amount due
             refusal = self.env["payment.transaction"]._credit_spend_refusal(
                 document, self.env["res.partner"].browse(partner_id), amount

@@ -39,6 +39,9 @@ class PaymentTransaction(models.Model):
     credit_entry_ids = fields.One2many(
         "credit.ledger.entry", "payment_transaction_id", string="Credit Entries", readonly=True
     )
+    credit_request_ids = fields.One2many(
+        "credit.request", "payment_transaction_id", string="Credit Request", readonly=True
+    )
     credit_returned_amount = fields.Monetary(
         string="Credits Returned",
         readonly=True,
@@ -127,6 +130,15 @@ class PaymentTransaction(models.Model):
         self._ensure_provider_is_not_disabled()
         return self._credit_return(amount_to_refund or self.amount)
 
+    def _set_pending(self, state_message=None, extra_allowed_states=()):
+        """A credit purchase that ends pending (transfer, crypto...) waits for the agency."""
+        txs = super()._set_pending(
+            state_message=state_message, extra_allowed_states=extra_allowed_states
+        )
+        # sudo: notifications arrive as the public user; the request is the agency's record
+        self.env["credit.request"].sudo()._open_for_transactions(txs.filtered("credit_wallet_id"))
+        return txs
+
     def _set_done(self, state_message=None, extra_allowed_states=()):
         """Move the wallet of a credit payment, then credit purchases once confirmed.
 
@@ -140,6 +152,8 @@ class PaymentTransaction(models.Model):
         txs = super()._set_done(
             state_message=state_message, extra_allowed_states=extra_allowed_states
         )
+        # a provider that confirms a pending purchase itself decides its request
+        txs.credit_request_ids.sudo()._close_as_confirmed_by_provider()
         for tx in txs.filtered("credit_wallet_id"):
             try:
                 with self.env.cr.savepoint():
@@ -266,8 +280,12 @@ class PaymentTransaction(models.Model):
         self.ensure_one()
         provider = self.provider_id
         company = self.company_id
-        method_line = provider.journal_id.inbound_payment_method_line_ids.filtered(
-            lambda line: line.payment_provider_id == provider
+        # an accepted request says which journal received the money
+        journal = self.credit_request_ids.journal_id[:1] or provider.journal_id
+        method_lines = journal.inbound_payment_method_line_ids
+        method_line = (
+            method_lines.filtered(lambda line: line.payment_provider_id == provider)
+            or method_lines.filtered(lambda line: not line.payment_provider_id)
         )[:1]
         payment = (
             self.env["account.payment"]
@@ -280,7 +298,7 @@ class PaymentTransaction(models.Model):
                     "partner_id": self.credit_wallet_id.partner_id.id,
                     "currency_id": self.currency_id.id,
                     "company_id": company.id,
-                    "journal_id": provider.journal_id.id,
+                    "journal_id": journal.id,
                     **({"payment_method_line_id": method_line.id} if method_line else {}),
                     "payment_token_id": self.token_id.id,
                     "payment_transaction_id": self.id,

@@ -39,6 +39,18 @@ class ResCompany(models.Model):
         help="Payments with credits: Dr Customer Credit / Cr Receivable, reconciled with "
         "invoices. Its payment account is the Customer Credit account.",
     )
+    credit_proof_required = fields.Boolean(
+        string="Proof of Payment Required",
+        help="A bank transfer or crypto credit request reaches the review queue only once the "
+        "customer attached a proof of payment.",
+    )
+    credit_crypto_journal_id = fields.Many2one(
+        "account.journal",
+        string="Crypto Journal",
+        check_company=True,
+        domain="[('type', 'in', ('bank', 'cash'))]",
+        help="Proposed when accepting a cryptocurrency credit request: where the coins arrive.",
+    )
     credit_low_balance_threshold = fields.Monetary(
         string="Low Balance Alert",
         currency_field="currency_id",

@@ -13,6 +13,12 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.credit_adjustment_account_id", readonly=False
     )
     credit_payment_journal_id = fields.Many2one(related="company_id.credit_payment_journal_id")
+    credit_proof_required = fields.Boolean(
+        related="company_id.credit_proof_required", readonly=False
+    )
+    credit_crypto_journal_id = fields.Many2one(
+        related="company_id.credit_crypto_journal_id", readonly=False
+    )
     credit_low_balance_threshold = fields.Monetary(
         related="company_id.credit_low_balance_threshold", readonly=False
     )

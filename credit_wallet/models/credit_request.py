@@ -1,0 +1,347 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+from odoo.tools.misc import format_amount
+
+# the customer sees a request waiting for its proof as pending too
+PORTAL_STATES = {"awaiting_proof": "pending"}
+# Context value that must be this very object to write a decision: JSON-RPC clients can
+# set context keys, not Python objects, so only _accept and _reject decide.
+DECIDING_CONTEXT_KEY = "credit_request_deciding"
+_DECIDING_TOKEN = object()
+
+
+class CreditRequest(models.Model):
+    _name = "credit.request"
+    _description = "Credit Request"
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Reference", required=True, readonly=True, copy=False, default="/", index=True
+    )
+    state = fields.Selection(
+        [
+            ("awaiting_proof", "Awaiting Proof"),
+            ("pending", "Pending"),
+            ("accepted", "Accepted"),
+            ("rejected", "Rejected"),
+        ],
+        required=True,
+        readonly=True,
+        default="pending",
+        tracking=True,
+        index=True,
+        group_expand=True,
+    )
+    payment_transaction_id = fields.Many2one(
+        "payment.transaction",
+        string="Payment Transaction",
+        required=True,
+        readonly=True,
+        ondelete="restrict",
+    )
+    wallet_id = fields.Many2one(
+        "credit.wallet", required=True, readonly=True, index=True, ondelete="restrict"
+    )
+    partner_id = fields.Many2one(
+        related="wallet_id.partner_id", string="Customer", store=True, index=True
+    )
+    company_id = fields.Many2one(related="wallet_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="payment_transaction_id.currency_id")
+    package_id = fields.Many2one(related="payment_transaction_id.credit_package_id")
+    amount = fields.Monetary(related="payment_transaction_id.amount", string="Amount Paid")
+    credit_amount = fields.Monetary(
+        related="payment_transaction_id.credit_amount", string="Credits"
+    )
+    provider_id = fields.Many2one(related="payment_transaction_id.provider_id")
+    payment_method_id = fields.Many2one(
+        related="payment_transaction_id.payment_method_id", string="Method"
+    )
+    transaction_reference = fields.Char(
+        related="payment_transaction_id.reference", string="Payment Reference"
+    )
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Received In",
+        readonly=True,
+        check_company=True,
+        help="The journal that received the money, said by the credit manager who accepted.",
+    )
+    rejection_reason = fields.Text(readonly=True, tracking=True)
+    decided_by_id = fields.Many2one("res.users", string="Decided by", readonly=True)
+    decided_date = fields.Datetime(string="Decided on", readonly=True)
+    proof_count = fields.Integer(compute="_compute_proof_count")
+
+    _sql_constraints = [
+        (
+            "transaction_requested_once",
+            "UNIQUE(payment_transaction_id)",
+            "A payment transaction opens one credit request.",
+        ),
+        (
+            "rejection_has_reason",
+            "CHECK(state <> 'rejected' OR rejection_reason IS NOT NULL)",
+            "A rejected credit request says why.",
+        ),
+    ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("credit.request") or "/"
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # the decision is taken by _accept and _reject alone, once
+        if {"state", "journal_id", "rejection_reason", "decided_by_id"} & vals.keys() and (
+            self.env.context.get(DECIDING_CONTEXT_KEY) is not _DECIDING_TOKEN
+        ):
+            raise UserError(
+                self.env._("A credit request is accepted or rejected with its buttons.")
+            )
+        return super().write(vals)
+
+    def _deciding(self):
+        return self.with_context(**{DECIDING_CONTEXT_KEY: _DECIDING_TOKEN})
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for request in self:
+            request.access_url = "/my/credits/requests"
+
+    def _compute_proof_count(self):
+        counts = dict(
+            self.env["ir.attachment"]._read_group(
+                [("res_model", "=", self._name), ("res_id", "in", self.ids)],
+                ["res_id"],
+                ["__count"],
+            )
+        )
+        for request in self:
+            request.proof_count = counts.get(request.id, 0)
+
+    def _get_portal_state(self):
+        self.ensure_one()
+        return PORTAL_STATES.get(self.state, self.state)
+
+    # -------------------------------------------------------------------------
+    # Opening, from a credit purchase that ends pending
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _open_for_transactions(self, txs):
+        """Open one request per pending credit purchase, tell the customer and the managers."""
+        requests = self.browse()
+        for tx in txs:
+            proof_required = tx.company_id.credit_proof_required
+            request = self.create(
+                {
+                    "payment_transaction_id": tx.id,
+                    "wallet_id": tx.credit_wallet_id.id,
+                    "state": "awaiting_proof" if proof_required else "pending",
+                }
+            )
+            request._send_customer_email("credit_wallet.mail_template_credit_request_received")
+            if not proof_required:
+                request._schedule_review()
+            requests |= request
+        return requests
+
+    def _schedule_review(self, note=None):
+        """An activity for the company's credit managers: a request waits for a decision."""
+        root = self.env.ref("base.user_root")
+        managers = self.env.ref("credit_wallet.group_credit_manager").users.filtered(
+            lambda user: user.active and not user.share and user != root
+        )
+        for request in self:
+            for manager in managers:
+                if request.company_id not in manager.company_ids:
+                    continue
+                request.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=manager.id,
+                    summary=self.env._("Review credit request"),
+                    note=note
+                    or self.env._(
+                        "%(customer)s paid %(amount)s by %(method)s for %(credits)s of credits.",
+                        customer=request.partner_id.display_name,
+                        amount=format_amount(self.env, request.amount, request.currency_id),
+                        method=request.payment_method_id.name,
+                        credits=format_amount(self.env, request.credit_amount, request.currency_id),
+                    ),
+                )
+
+    def _send_customer_email(self, template_xmlid):
+        template = self.env.ref(template_xmlid, raise_if_not_found=False)
+        for request in self:
+            if template and request.payment_transaction_id.partner_id.email:
+                request.message_post_with_source(
+                    template,
+                    subtype_xmlid="mail.mt_comment",
+                    partner_ids=request.payment_transaction_id.partner_id.ids,
+                )
+
+    # -------------------------------------------------------------------------
+    # Proof of payment
+    # -------------------------------------------------------------------------
+
+    def _add_proof(self, filename, content, mimetype):
+        """Attach a customer's proof of payment; a request waiting for it goes to review."""
+        self.ensure_one()
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": filename,
+                    "raw": content,
+                    "mimetype": mimetype,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        )
+        self.message_post(
+            body=self.env._("Proof of payment received: %(file)s", file=filename),
+            attachment_ids=attachment.ids,
+        )
+        if self.state == "awaiting_proof":
+            self._deciding().state = "pending"
+            self._schedule_review()
+        else:
+            self._schedule_review(note=self.env._("The customer added a proof of payment."))
+        return attachment
+
+    # -------------------------------------------------------------------------
+    # Decision, taken once
+    # -------------------------------------------------------------------------
+
+    def _lock_for_decision(self):
+        """Lock the request row until commit; refuse a request already decided."""
+        self.ensure_one()
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL("SELECT state FROM credit_request WHERE id = %s FOR UPDATE", self.id)
+        )
+        state = self.env.cr.fetchone()[0]
+        self.invalidate_recordset(["state"])
+        if state not in ("pending", "awaiting_proof"):
+            raise UserError(
+                self.env._(
+                    "%(request)s was already %(state)s.",
+                    request=self.name,
+                    state=dict(self._fields["state"]._description_selection(self.env))[
+                        state
+                    ].lower(),
+                )
+            )
+
+    def _check_can_decide(self):
+        if not self.env.user.has_group("credit_wallet.group_credit_manager"):
+            raise AccessError(self.env._("Only credit managers accept or reject credit requests."))
+        self.check_access("write")
+
+    def _check_can_accept(self, journal):
+        self._check_can_decide()
+        for request in self:
+            if journal.company_id != request.company_id or journal.type not in ("bank", "cash"):
+                raise UserError(
+                    self.env._(
+                        "Choose a bank or cash journal of %(company)s that received the money.",
+                        company=request.company_id.name,
+                    )
+                )
+
+    def _accept(self, journal):
+        """Mark the payment done: the wallet is credited, bonus included, as for any purchase."""
+        for request in self:
+            request._lock_for_decision()
+            # sudo: a credit manager decides for the company, whatever their payment rights
+            request_sudo = request.sudo()._deciding()
+            request_sudo.write(
+                {
+                    "state": "accepted",
+                    "journal_id": journal.id,
+                    "decided_by_id": self.env.uid,
+                    "decided_date": fields.Datetime.now(),
+                }
+            )
+            tx_sudo = request_sudo.payment_transaction_id
+            if not tx_sudo._set_done(
+                state_message=self.env._("Accepted by %(user)s.", user=self.env.user.name)
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(payment)s can no longer be confirmed (it is %(state)s).",
+                        payment=tx_sudo.reference,
+                        state=tx_sudo.state,
+                    )
+                )
+            # raises what kept the purchase from being credited: the decision is undone
+            tx_sudo._credit_wallet_purchase()
+            request.activity_unlink(["mail.mail_activity_data_todo"])
+            tx_sudo._credit_post_process()
+
+    def _check_can_reject(self, reason):
+        self._check_can_decide()
+        if not (reason or "").strip():
+            raise UserError(self.env._("Say why the credit request is rejected."))
+
+    def _reject(self, reason):
+        """Cancel the payment: nothing is credited, the customer is told why."""
+        reason = reason.strip()
+        for request in self:
+            request._lock_for_decision()
+            request_sudo = request.sudo()._deciding()
+            request_sudo.write(
+                {
+                    "state": "rejected",
+                    "rejection_reason": reason,
+                    "decided_by_id": self.env.uid,
+                    "decided_date": fields.Datetime.now(),
+                }
+            )
+            request_sudo.payment_transaction_id._set_canceled(state_message=reason)
+            request.activity_unlink(["mail.mail_activity_data_todo"])
+            request_sudo._send_customer_email("credit_wallet.mail_template_credit_request_rejected")
+
+    def _close_as_confirmed_by_provider(self):
+        """A provider confirmed the payment itself: the request needs no decision any more."""
+        for request in self.filtered(lambda r: r.state in ("pending", "awaiting_proof")):
+            request._deciding().write({"state": "accepted", "decided_date": fields.Datetime.now()})
+            request.activity_unlink(["mail.mail_activity_data_todo"])
+            request.message_post(body=self.env._("The payment provider confirmed the payment."))
+
+    # -------------------------------------------------------------------------
+    # Actions
+    # -------------------------------------------------------------------------
+
+    def action_open_accept(self):
+        return self._open_decision_wizard("credit.request.accept", self.env._("Accept Request"))
+
+    def action_open_reject(self):
+        return self._open_decision_wizard("credit.request.reject", self.env._("Reject Request"))
+
+    def _open_decision_wizard(self, model, name):
+        self.ensure_one()
+        self._check_can_decide()
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_request_id": self.id},
+        }
+
+    def action_view_transaction(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "payment.transaction",
+            "res_id": self.payment_transaction_id.id,
+            "view_mode": "form",
+        }
