@@ -83,6 +83,18 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def jsonrpc(url, params, cookies=None):
+    """One JSON-RPC request to a route (thread-safe: no shared requests.Session)."""
+    response = requests.post(
+        url,
+        json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": params},
+        cookies=cookies,
+        timeout=120,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
 class OdooServer:
     """An odoo-bin process with ``workers`` prefork workers serving one database."""
 

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
+from odoo_server import jsonrpc
 
 RACE_ROUNDS = 5
 DOUBLE_SUBMITS = 8
@@ -74,17 +75,6 @@ def call(server, model, method, *args, **kwargs):
 @functools.cache
 def demo_id(server, name):
     return call(server, "ir.model.data", "check_object_reference", "credit_wallet", name)[1]
-
-
-def jsonrpc(url, params, cookies):
-    response = requests.post(
-        url,
-        json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": params},
-        cookies=cookies,
-        timeout=120,
-    )
-    response.raise_for_status()
-    return response.json()
 
 
 def create_invoice(server, amount):

@@ -11,20 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from conftest import assert_books_match_wallets
+from odoo_server import jsonrpc
 
 SIMULTANEOUS = 12
-
-
-def jsonrpc(url, params, cookies=None):
-    """One JSON-RPC request (thread-safe: no shared requests.Session)."""
-    response = requests.post(
-        url,
-        json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": params},
-        cookies=cookies,
-        timeout=120,
-    )
-    response.raise_for_status()
-    return response.json()
 
 
 def customer_cookies(server):

@@ -244,6 +244,13 @@ class CreditSpendCommon(CreditWalletCommon):
                 "taxes_id": [Command.clear()],
             }
         )
+        cls.billing_user = new_test_user(
+            cls.env,
+            login="billing_bea",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
         cls.flyers = cls.env["product.product"].create(
             {
                 "name": "Printed Flyers",
@@ -253,6 +260,24 @@ class CreditSpendCommon(CreditWalletCommon):
                 "taxes_id": [Command.clear()],
             }
         )
+
+    @classmethod
+    def sell_on_the_website(cls):
+        """The default website sells for the test company, to customers whose addresses are
+        complete (the checkout then goes straight to the payment step)."""
+        cls.website = cls.env.ref("website.default_website")
+        cls.website.company_id = cls.company
+        for customer in cls.customer | cls.other_customer:
+            customer.write(
+                {
+                    "street": "1 Harbour Street",
+                    "city": "Springfield",
+                    "zip": "62701",
+                    "country_id": cls.env.ref("base.us").id,
+                    "state_id": cls.env.ref("base.state_us_13").id,
+                }
+            )
+        (cls.contact | cls.other_contact).phone = "+1 555 0100"
 
     def create_invoice(self, amount=100.0, partner=None, post=True, **values):
         invoice = self.env["account.move"].create(
@@ -323,3 +348,29 @@ class CreditSpendCommon(CreditWalletCommon):
 
     def credit_lines(self, move):
         return move.line_ids.filtered(lambda line: line.account_id == self.credit_account)
+
+    def assert_paid_with_credits(self, document, balance, amount=100.0):
+        """The wallet paid ``document`` once: one Out entry, one payment on the credit account.
+
+        :return: the transaction that paid it
+        """
+        self.env.invalidate_all()
+        self.assertEqual(self.wallet.balance, balance)
+        entry = self.spend_entries()
+        self.assertRecordValues(
+            entry, [{"amount": -amount, "entry_type": "out", "reference": document}]
+        )
+        self.assertRecordValues(
+            entry.move_id.line_ids.filtered("balance").sorted("balance"),
+            [
+                {"account_id": self.receivable.id, "balance": -amount},
+                {"account_id": self.credit_account.id, "balance": amount},
+            ],
+        )
+        tx = entry.payment_transaction_id
+        self.assertRecordValues(
+            tx, [{"state": "done", "amount": amount, "provider_id": self.credit_provider.id}]
+        )
+        self.assertEqual(tx.payment_id.move_id, entry.move_id)
+        self.assert_invariants()
+        return tx

@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import CreditSpendCommon
 
@@ -8,17 +8,6 @@ from .common import CreditSpendCommon
 @tagged("post_install", "-at_install")
 class TestCreditInvoicePaymentWizard(CreditSpendCommon):
     """Pay with Credits on a posted customer invoice in the backend (Billing rights)."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="billing_bea",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
 
     def open_wizard(self, invoice, user=None):
         action = invoice.with_user(user or self.billing_user).action_open_credit_payment()

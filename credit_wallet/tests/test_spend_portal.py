@@ -33,21 +33,8 @@ class CreditSpendPortalCase(CreditSpendCommon, CreditTopupCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.website = cls.env.ref("website.default_website")
-        cls.website.company_id = cls.company
+        cls.sell_on_the_website()
         cls.provider.allow_tokenization = True  # so that /my/payment_method shows a form
-        us = cls.env.ref("base.us")
-        for customer in cls.customer | cls.other_customer:
-            customer.write(
-                {
-                    "street": "1 Harbour Street",
-                    "city": "Springfield",
-                    "zip": "62701",
-                    "country_id": us.id,
-                    "state_id": cls.env.ref("base.state_us_13").id,
-                }
-            )
-        (cls.contact | cls.other_contact).phone = "+1 555 0100"
         cls.workshop = cls.env["product.product"].create(
             {
                 "name": "Onsite Workshop",
@@ -595,29 +582,6 @@ class TestCreditTransactionRefusals(CreditTransactionRouteCase):
 
 @tagged("post_install", "-at_install")
 class TestCreditPaymentThroughTheRoutes(CreditTransactionRouteCase):
-    def assert_paid_with_credits(self, document, balance):
-        """The wallet paid ``document`` once: one Out entry, one payment on the credit account."""
-        self.env.invalidate_all()
-        self.assertEqual(self.wallet.balance, balance)
-        entry = self.spend_entries()
-        self.assertRecordValues(
-            entry, [{"amount": -100.0, "entry_type": "out", "reference": document}]
-        )
-        self.assertRecordValues(
-            entry.move_id.line_ids.filtered("balance").sorted("balance"),
-            [
-                {"account_id": self.receivable.id, "balance": -100.0},
-                {"account_id": self.credit_account.id, "balance": 100.0},
-            ],
-        )
-        tx = entry.payment_transaction_id
-        self.assertRecordValues(
-            tx, [{"state": "done", "amount": 100.0, "provider_id": self.credit_provider.id}]
-        )
-        self.assertEqual(tx.payment_id.move_id, entry.move_id)
-        self.assert_invariants()
-        return tx
-
     def test_quotation_paid_with_credits_is_confirmed_once_despite_a_double_submit(self):
         self.authenticate("portal_ada", "portal_ada")
         form_data = self.start_payment(self.order)

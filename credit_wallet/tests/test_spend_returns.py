@@ -1,5 +1,5 @@
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import CreditSpendCommon
 
@@ -7,17 +7,6 @@ from .common import CreditSpendCommon
 @tagged("post_install", "-at_install")
 class TestCreditReturns(CreditSpendCommon):
     """Credits come back by credit notes, cancelled orders and refunds: never more, never twice."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="billing_ben",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
 
     def credit_note(self, invoice, amount=None):
         """A posted credit note of ``invoice``, for all of it or for ``amount``."""
