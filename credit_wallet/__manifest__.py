@@ -12,11 +12,13 @@
         "security/ir.model.access.csv",
         "security/credit_wallet_security.xml",
         "data/mail_template_data.xml",
+        "data/ir_cron_data.xml",
         "data/payment_provider_data.xml",
         "data/payment_provider_crypto_data.xml",
         "views/payment_templates.xml",
         "views/payment_provider_views.xml",
         "views/credit_request_views.xml",
+        "views/payment_transaction_views.xml",
         "views/credit_ledger_entry_views.xml",
         "views/credit_wallet_views.xml",
         "views/credit_reconciliation_report_views.xml",
@@ -40,10 +42,12 @@
         "demo/credit_wallet_portal_demo.xml",
         "demo/credit_wallet_spend_demo.xml",
         "demo/credit_wallet_request_demo.xml",
+        "demo/credit_wallet_autopay_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [
             "credit_wallet/static/src/js/payment_form.js",
+            "credit_wallet/static/src/js/post_processing.js",
         ],
         "web.assets_tests": [
             "credit_wallet/static/tests/tours/**/*",

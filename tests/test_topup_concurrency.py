@@ -83,6 +83,10 @@ def start_purchase(server, cookies, package_name):
     return answer["result"]["reference"]
 
 
+def call_admin(server, model, method, *args):
+    return server.execute_kw(server.uid, "admin", model, method, *args)
+
+
 def at_once(function, count=SIMULTANEOUS):
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(lambda _index: function(), range(count)))
@@ -137,16 +141,29 @@ def test_simultaneous_notifications_and_polls_credit_once(server, db):
 
 
 def test_simultaneous_post_processing_of_a_done_transaction_credits_once(server, db):
-    """A done transaction not credited yet, post-processed by 12 workers at once."""
+    """A paid purchase whose credits could not be granted at first, post-processed by 12
+    workers at once once the cause is fixed: only the row lock and the unique constraint
+    stand between the polls."""
     cookies = customer_cookies(server)
     reference = start_purchase(server, cookies, "Starter")  # 100.00 for 100.00 credits
-    tx_id, *_rest = purchase_state(db, reference)
+    tx_id, _state, wallet_id, *_rest = purchase_state(db, reference)
     balance_before = wallet_balance(db, reference)
-    # done as another module or an accountant would set it, leaving the credit to
-    # post-processing: only the row lock and the unique constraint stand between the polls
-    server.execute_kw(
-        server.uid, "admin", "payment.transaction", "write", [tx_id], {"state": "done"}
-    )
+    db.execute("SELECT partner_id FROM credit_wallet WHERE id = %s", [wallet_id])
+    customer_id = db.fetchone()[0]
+    # an archived customer cannot be credited: the payment is done, the credit waits
+    call_admin(server, "res.partner", "write", [customer_id], {"active": False})
+    try:
+        answer = jsonrpc(
+            f"{server.url}/payment/demo/simulate_payment",
+            {"reference": reference, "simulated_state": "done", "payment_details": "4242"},
+        )
+        assert "error" not in answer, answer
+        db.execute("SELECT state, credit_issue FROM payment_transaction WHERE id = %s", [tx_id])
+        state, issue = db.fetchone()
+        assert state == "done" and "archived" in issue
+        assert wallet_balance(db, reference) == balance_before
+    finally:
+        call_admin(server, "res.partner", "write", [customer_id], {"active": True})
 
     answers = at_once(lambda: jsonrpc(f"{server.url}/payment/status/poll", {}, cookies))
     # a poll that lost the race answers "retry", as Odoo's status page expects; the page polls

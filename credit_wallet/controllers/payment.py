@@ -1,10 +1,11 @@
-import math
+from decimal import MAX_PREC, Decimal, InvalidOperation, localcontext
 
 from werkzeug.exceptions import NotFound
 
 from odoo import http
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
+from odoo.tools import float_repr
 from odoo.tools.misc import format_amount
 
 from odoo.addons.payment import utils as payment_utils
@@ -81,13 +82,19 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
         else:
             package = request.env["credit.package"]
             price = credits = self._credit_check_custom_amount(company, amount)
-        sent_amount = self._cast_as_float(amount)
-        if sent_amount is None or currency.compare_amounts(sent_amount, price):
+        # compared as exact decimals: 1e308, NaN or a list cannot overflow or round into a match
+        sent_amount = self._credit_parse_amount(amount)
+        if sent_amount is None or sent_amount != self._credit_decimal(currency, price):
             raise ValidationError(
                 request.env._("The amount to pay does not match the credits you chose.")
             )
-        if not payment_utils.check_access_token(
-            access_token, partner.id, price, currency.id, package.id or CUSTOM_AMOUNT
+        # hmac refuses to compare a non-ASCII or non-string token: that is a wrong token too
+        if not (
+            isinstance(access_token, str)
+            and access_token.isascii()
+            and payment_utils.check_access_token(
+                access_token, partner.id, price, currency.id, package.id or CUSTOM_AMOUNT
+            )
         ):
             raise ValidationError(request.env._("The access token is invalid."))
         self._validate_transaction_kwargs(kwargs)
@@ -97,6 +104,10 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
 
         wallet = request.env["credit.wallet"]._get_wallet(partner, company)
         kwargs["landing_route"] = "/my/credits"
+        # this route is the one place a credit purchase is created
+        request.update_context(
+            **request.env["payment.transaction"]._credit_purchase_flow().env.context
+        )
         tx_sudo = self._create_transaction(
             amount=price,
             currency_id=currency.id,
@@ -134,16 +145,22 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
         return package
 
     def _credit_check_custom_amount(self, company, amount):
+        """The custom amount the customer asked for, or a ValidationError saying what is wrong.
+
+        The amount must lie within the company's bounds and be an exact amount of the currency:
+        20.125 is refused rather than rounded, so that the customer pays what they typed.
+        """
         env = request.env
         if not company.credit_custom_amount_allowed:
             raise ValidationError(env._("Credits are sold in packages only."))
-        value = self._cast_as_float(amount)
-        if value is None or not math.isfinite(value):
+        value = self._credit_parse_amount(amount)
+        if value is None:
             raise ValidationError(env._("Enter the number of credits as a number."))
         currency = company.currency_id
-        value = currency.round(value)
         low, high = company.credit_custom_amount_min, company.credit_custom_amount_max
-        if currency.compare_amounts(value, low) < 0 or currency.compare_amounts(value, high) > 0:
+        if value < self._credit_decimal(currency, low) or value > self._credit_decimal(
+            currency, high
+        ):
             raise ValidationError(
                 env._(
                     "Choose an amount between %(minimum)s and %(maximum)s.",
@@ -151,7 +168,35 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
                     maximum=format_amount(env, high, currency),
                 )
             )
-        return value
+        # exact remainder however many decimals were sent (the default precision would round)
+        with localcontext(prec=MAX_PREC):
+            exact = value % self._credit_decimal(currency, currency.rounding) == 0
+        if not exact:
+            raise ValidationError(
+                env._(
+                    "Enter an amount in steps of %(step)s.",
+                    step=format_amount(env, currency.rounding, currency),
+                )
+            )
+        return currency.round(float(value))
+
+    @staticmethod
+    def _credit_parse_amount(amount):
+        """``amount`` as sent by the browser as an exact finite Decimal, or None.
+
+        Never a float: 1e308 would overflow when rounded, and 20 decimals would round
+        silently into another amount.
+        """
+        try:
+            value = Decimal(str(amount).strip())
+        except (InvalidOperation, ValueError):
+            return None
+        return value if value.is_finite() else None
+
+    @staticmethod
+    def _credit_decimal(currency, value):
+        """A server-side amount (price, bound, rounding) as the Decimal the customer sees."""
+        return Decimal(float_repr(value, currency.decimal_places))
 
     def _credit_check_payment_option(self, user, amount, kwargs):
         """Refuse a provider, payment method or token the payment form did not offer."""

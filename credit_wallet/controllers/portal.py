@@ -148,6 +148,8 @@ class CreditWalletPortal(PortalAccount):
         query = f"?{urlencode(url_args)}" if url_args else ""
         return {
             "balance": wallet_sudo.balance or 0.0,
+            # sudo: the signed-in customer's own preference, set by the agency
+            "credit_autopay": user.partner_id.sudo()._credit_autopay_enabled(user.company_id),
             "currency": user.company_id.currency_id,
             "entries": entries_sudo,
             "reference_urls": self._credit_reference_urls(entries_sudo),

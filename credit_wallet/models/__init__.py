@@ -1,7 +1,9 @@
 from . import (
+    account_account,
     account_chart_template,
     account_move,
     account_move_line,
+    account_payment,
     credit_ledger_entry,
     credit_package,
     credit_reconciliation_report,

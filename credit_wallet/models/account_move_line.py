@@ -36,21 +36,38 @@ class AccountMoveLine(models.Model):
     def _unlink_except_customer_credit(self):
         self._check_customer_credit_untouched()
 
-    def _check_customer_credit_untouched(self):
-        """Refuse Customer Credit journal items written outside the posting service."""
+    def _compute_account_id(self):
+        # Odoo sets accounts from products, partners and fiscal positions without write():
+        # a recomputed account is checked here, whatever triggered it
+        previous = {line: line.account_id for line in self}
+        result = super()._compute_account_id()
+        changed = self.filtered(lambda line: line.account_id != previous[line])
+        changed._check_customer_credit_untouched(
+            previous_accounts=self.env["account.account"].union(
+                *(previous[line] for line in changed)
+            )
+        )
+        return result
+
+    def _check_customer_credit_untouched(self, previous_accounts=None):
+        """Refuse Customer Credit journal items written outside the posting service.
+
+        The Customer Credit accounts are recognised by identity, whatever their type: one
+        query for the whole batch.
+
+        :param previous_accounts: accounts the lines were on before a recomputation
+        """
         if self.env["credit.wallet"]._is_posting():
             return
-        liabilities = self.account_id.filtered(lambda a: a.account_type == "liability_current")
-        if not liabilities:
+        accounts = self.account_id | (previous_accounts or self.env["account.account"])
+        if not accounts:
             return
         # sudo: only company settings are read, to know which accounts are wallet accounts
-        credit_accounts = (
+        if (
             self.env["res.company"]
             .sudo()
-            .search([("credit_account_id", "in", liabilities.ids)])
-            .credit_account_id
-        )
-        if credit_accounts & liabilities:
+            .search_count([("credit_account_id", "in", accounts.ids)], limit=1)
+        ):
             raise UserError(
                 self.env._(
                     "Journal items on the Customer Credit account are written only by credit "

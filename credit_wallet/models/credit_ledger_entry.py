@@ -2,6 +2,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.sql import create_index
 
+# Fields behind the Credits page: the accounting, the payment and the employees who posted.
+# Portal users read their entries over RPC too, and see only what the page shows them.
+INTERNAL = "base.group_user"
+
 
 class CreditLedgerEntry(models.Model):
     _name = "credit.ledger.entry"
@@ -30,6 +34,7 @@ class CreditLedgerEntry(models.Model):
     reference = fields.Reference(
         selection="_selection_reference",
         readonly=True,
+        groups=INTERNAL,
         help="The document or payment the movement comes from.",
     )
     reference_name = fields.Char(string="Reference Label", readonly=True)
@@ -40,16 +45,22 @@ class CreditLedgerEntry(models.Model):
         readonly=True,
         index=True,
         ondelete="restrict",
+        groups=INTERNAL,
     )
-    posted_by_id = fields.Many2one("res.users", string="Posted by", required=True, readonly=True)
+    posted_by_id = fields.Many2one(
+        "res.users", string="Posted by", required=True, readonly=True, groups=INTERNAL
+    )
     reversed_entry_id = fields.Many2one(
         "credit.ledger.entry",
         string="Reversal of",
         readonly=True,
         index="btree_not_null",
         ondelete="restrict",
+        groups=INTERNAL,
     )
-    reversal_entry_ids = fields.One2many("credit.ledger.entry", "reversed_entry_id")
+    reversal_entry_ids = fields.One2many(
+        "credit.ledger.entry", "reversed_entry_id", groups=INTERNAL
+    )
     kind = fields.Selection(
         [
             ("adjustment", "Adjustment"),
@@ -58,6 +69,8 @@ class CreditLedgerEntry(models.Model):
             ("reversal", "Reversal"),
             ("spend", "Spending"),
             ("refund", "Return"),
+            ("purchase_refund", "Purchase Refund"),
+            ("bonus_refund", "Bonus Taken Back"),
         ],
         required=True,
         readonly=True,
@@ -70,6 +83,12 @@ class CreditLedgerEntry(models.Model):
         readonly=True,
         index="btree_not_null",
         ondelete="restrict",
+        groups=INTERNAL,
+    )
+    # the log fields name the employee who posted, like posted_by_id
+    create_uid = fields.Many2one("res.users", string="Created by", readonly=True, groups=INTERNAL)
+    write_uid = fields.Many2one(
+        "res.users", string="Last Updated by", readonly=True, groups=INTERNAL
     )
 
     _sql_constraints = [
@@ -128,8 +147,13 @@ class CreditLedgerEntry(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):  # pylint: disable=method-required-super
-        # append-only: no field of a posted entry ever changes
-        raise UserError(self.env._("A posted ledger entry cannot be changed: reverse it instead."))
+        # append-only: no field of a posted entry ever changes; writing on no entry (as the
+        # partner merge does for every reference field) changes nothing
+        if self:
+            raise UserError(
+                self.env._("A posted ledger entry cannot be changed: reverse it instead.")
+            )
+        return True
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
@@ -157,7 +181,7 @@ class CreditLedgerEntry(models.Model):
                 raise UserError(
                     self.env._("%(entry)s is already reversed.", entry=entry.display_name)
                 )
-            if entry.kind in ("spend", "refund"):
+            if entry.kind in ("spend", "refund", "purchase_refund", "bonus_refund"):
                 raise UserError(
                     self.env._(
                         "%(entry)s follows its order or invoice, which a reversal would leave "
@@ -170,13 +194,15 @@ class CreditLedgerEntry(models.Model):
     def _reverse(self):
         reversals = self.browse()
         for entry in self:
-            counterpart = entry.move_id.line_ids.account_id - entry.company_id.credit_account_id
+            label = self.env._("Reversal of %(entry)s", entry=entry.description)
             reversals |= entry.wallet_id._post_movement(
                 -entry.amount,
-                self.env._("Reversal of %(entry)s", entry=entry.description),
-                counterpart_account=counterpart[:1],
+                label,
                 reference=entry.move_id,
                 reversed_entry=entry,
                 kind="reversal",
+                accounting_entry=lambda posting_wallet, entry=entry, label=label: (
+                    posting_wallet._create_reversal_entry(entry.move_id, label)
+                ),
             )
         return reversals

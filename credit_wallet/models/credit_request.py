@@ -48,6 +48,13 @@ class CreditRequest(models.Model):
     partner_id = fields.Many2one(
         related="wallet_id.partner_id", string="Customer", store=True, index=True
     )
+    # who posted or decided is the agency's business, not the customer's
+    create_uid = fields.Many2one(
+        "res.users", string="Created by", readonly=True, groups="base.group_user"
+    )
+    write_uid = fields.Many2one(
+        "res.users", string="Last Updated by", readonly=True, groups="base.group_user"
+    )
     company_id = fields.Many2one(related="wallet_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="payment_transaction_id.currency_id")
     package_id = fields.Many2one(related="payment_transaction_id.credit_package_id")
@@ -67,12 +74,16 @@ class CreditRequest(models.Model):
         string="Received In",
         readonly=True,
         check_company=True,
+        groups="base.group_user",
         help="The journal that received the money, said by the credit manager who accepted.",
     )
     rejection_reason = fields.Text(readonly=True, tracking=True)
-    decided_by_id = fields.Many2one("res.users", string="Decided by", readonly=True)
+    decided_by_id = fields.Many2one(
+        "res.users", string="Decided by", readonly=True, groups="base.group_user"
+    )
     decided_date = fields.Datetime(string="Decided on", readonly=True)
-    proof_count = fields.Integer(compute="_compute_proof_count")
+    # sudo: customers may not read attachments; they count the proofs of their own requests
+    proof_count = fields.Integer(compute="_compute_proof_count", compute_sudo=True)
 
     _sql_constraints = [
         (
@@ -108,7 +119,7 @@ class CreditRequest(models.Model):
         return self.with_context(**{DECIDING_CONTEXT_KEY: _DECIDING_TOKEN})
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        # the customer follows every request on one page
         for request in self:
             request.access_url = "/my/credits/requests"
 
@@ -152,14 +163,8 @@ class CreditRequest(models.Model):
 
     def _schedule_review(self, note=None):
         """An activity for the company's credit managers: a request waits for a decision."""
-        root = self.env.ref("base.user_root")
-        managers = self.env.ref("credit_wallet.group_credit_manager").users.filtered(
-            lambda user: user.active and not user.share and user != root
-        )
         for request in self:
-            for manager in managers:
-                if request.company_id not in manager.company_ids:
-                    continue
+            for manager in self.env["res.users"]._get_credit_managers(request.company_id):
                 request.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=manager.id,

@@ -23,6 +23,13 @@ class CreditWallet(models.Model):
         ondelete="restrict",
         help="The commercial partner owning the wallet; its contacts share it.",
     )
+    # who posted or decided is the agency's business, not the customer's
+    create_uid = fields.Many2one(
+        "res.users", string="Created by", readonly=True, groups="base.group_user"
+    )
+    write_uid = fields.Many2one(
+        "res.users", string="Last Updated by", readonly=True, groups="base.group_user"
+    )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
@@ -180,7 +187,8 @@ class CreditWallet(models.Model):
         """
         self.ensure_one()
         # sudo: the posting service is the single writer of wallets, entries and their moves
-        wallet_sudo = self.sudo()._posting_env()
+        # in the wallet's company, whoever posts: the books are that company's
+        wallet_sudo = self.sudo().with_company(self.company_id)._posting_env()
         wallet_sudo._check_can_post(amount, description)
         company = wallet_sudo.company_id
         counterpart_account = counterpart_account or company.credit_adjustment_account_id
@@ -307,6 +315,40 @@ class CreditWallet(models.Model):
         if customer.email:
             return customer
         return customer.child_ids.filtered(lambda contact: contact.email and contact.user_ids)
+
+    def _create_reversal_entry(self, move, label):
+        """Post the opposite of ``move`` line by line in the Customer Credit journal and match
+        every reconcilable line with the one it cancels (Customer Credit lines are matched by
+        the posting service)."""
+        self.ensure_one()
+        company = self.company_id
+        reversal = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "company_id": company.id,
+                "journal_id": company.credit_journal_id.id,
+                "date": fields.Date.context_today(self),
+                "ref": label,
+                "partner_id": self.partner_id.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "account_id": line.account_id.id,
+                            "partner_id": line.partner_id.id,
+                            "name": label,
+                            "balance": -line.balance,
+                        }
+                    )
+                    for line in move.line_ids
+                ],
+            }
+        )
+        reversal._post(soft=False)
+        for account in (move.line_ids.account_id - company.credit_account_id).filtered("reconcile"):
+            (move.line_ids + reversal.line_ids).filtered(
+                lambda line, account=account: line.account_id == account and not line.reconciled
+            ).reconcile()
+        return reversal
 
     def _lock_balance(self):
         """Lock the wallet row until commit and return its committed balance."""

@@ -4,9 +4,9 @@ import math
 import psycopg2
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.http import request
-from odoo.tools import SQL
+from odoo.tools import SQL, float_round
 from odoo.tools.misc import format_amount
 
 from .payment_provider import CREDIT_CODE
@@ -14,6 +14,21 @@ from .payment_provider import CREDIT_CODE
 _logger = logging.getLogger(__name__)
 
 CREDIT_PROCESS_URL = "/payment/credit/process"
+# What a credit purchase is: set when the customer starts paying, never changed afterwards
+CREDIT_PURCHASE_FIELDS = {"credit_wallet_id", "credit_package_id", "credit_amount"}
+CREDIT_PURCHASE_LOCKED_FIELDS = CREDIT_PURCHASE_FIELDS | {
+    "amount",
+    "currency_id",
+    "partner_id",
+    "provider_id",
+    "company_id",
+    "operation",
+    "source_transaction_id",
+}
+# Context value that must be this very object for the payment flow to create a credit purchase
+# or change its state: JSON-RPC clients (Billing users included) set keys, not Python objects.
+CREDIT_PURCHASE_FLOW_KEY = "credit_purchase_flow"
+_PURCHASE_FLOW_TOKEN = object()
 
 
 class PaymentTransaction(models.Model):
@@ -48,6 +63,21 @@ class PaymentTransaction(models.Model):
         copy=False,
         help="Credits of this payment given back so far: credit notes, cancelled orders, refunds.",
     )
+    credit_issue = fields.Text(
+        string="Credit Issue",
+        readonly=True,
+        copy=False,
+        help="Why the credits of this transaction could not be moved: a paid purchase whose "
+        "credits were not granted (a credit manager grants them once the cause is fixed), or a "
+        "refund whose credits were not taken back.",
+    )
+    credit_taken_back_amount = fields.Monetary(
+        string="Refunded Credits Taken Back",
+        readonly=True,
+        copy=False,
+        help="Of the money refunded on this credit purchase, what was taken back from the wallet "
+        "(the rest, already spent, was booked on the customer's receivable).",
+    )
     credit_document_fingerprint = fields.Char(
         readonly=True,
         copy=False,
@@ -70,6 +100,13 @@ class PaymentTransaction(models.Model):
     def create(self, vals_list):
         if any(vals.get("credit_returned_amount") for vals in vals_list):
             raise UserError(self.env._("A new payment has returned no credits yet."))
+        if not self._credit_in_purchase_flow() and any(
+            CREDIT_PURCHASE_FIELDS & {key for key, value in vals.items() if value}
+            for vals in vals_list
+        ):
+            raise UserError(
+                self.env._("Credits are bought by the customer, from the Buy Credits page.")
+            )
         return super().create(vals_list)
 
     def write(self, vals):
@@ -82,7 +119,39 @@ class PaymentTransaction(models.Model):
                     "credits (credit note, cancellation or refund)."
                 )
             )
+        if not self._credit_in_purchase_flow() and (
+            CREDIT_PURCHASE_FIELDS & vals.keys()
+            or (
+                self.filtered("credit_wallet_id")
+                and (CREDIT_PURCHASE_LOCKED_FIELDS | {"state"}) & vals.keys()
+            )
+        ):
+            raise UserError(
+                self.env._(
+                    "A credit purchase keeps what the customer chose and paid; its state changes "
+                    "only when its payment provider says so."
+                )
+            )
         return super().write(vals)
+
+    def _credit_in_purchase_flow(self):
+        return self.env.context.get(CREDIT_PURCHASE_FLOW_KEY) is _PURCHASE_FLOW_TOKEN
+
+    def _credit_purchase_flow(self):
+        """This recordset in the payment flow: it may create credit purchases and move states."""
+        return self.with_context(**{CREDIT_PURCHASE_FLOW_KEY: _PURCHASE_FLOW_TOKEN})
+
+    @api.model
+    def _credit_create_purchase(self, values):
+        """Create a credit purchase transaction as the Buy Credits route does (data files)."""
+        return self._credit_purchase_flow().create(values).with_env(self.env)
+
+    def _update_state(self, allowed_states, target_state, state_message):
+        # the payment flow's own state changes: the one way a credit purchase changes state
+        txs = super(PaymentTransaction, self._credit_purchase_flow())._update_state(
+            allowed_states, target_state, state_message
+        )
+        return txs.with_env(self.env)
 
     # -------------------------------------------------------------------------
     # Payment flow
@@ -95,24 +164,34 @@ class PaymentTransaction(models.Model):
             return f"CREDIT{separator}{wallet_id}"
         return super()._compute_reference_prefix(provider_code, separator, **values)
 
-    def _send_capture_request(self, amount_to_capture=None):
-        self._check_credit_purchase_whole_amount(amount_to_capture)
-        return super()._send_capture_request(amount_to_capture=amount_to_capture)
+    def _create_child_transaction(self, amount, is_refund=False, **custom_create_values):
+        """A partial capture or void of a credit purchase buys its share of the credits.
 
-    def _send_void_request(self, amount_to_void=None):
-        self._check_credit_purchase_whole_amount(amount_to_void)
-        return super()._send_void_request(amount_to_void=amount_to_void)
-
-    def _check_credit_purchase_whole_amount(self, amount):
-        # a partial capture is paid by child transactions, which carry no wallet
-        for tx in self.filtered("credit_wallet_id"):
-            if amount and tx.currency_id.compare_amounts(amount, tx.amount):
-                raise UserError(
-                    self.env._(
-                        "%(reference)s buys credits: capture or void its whole amount.",
-                        reference=tx.reference,
-                    )
-                )
+        The share is the captured part of the price, bonus included in proportion, and the
+        children of one purchase never grant more than the purchase's credits in total.
+        """
+        if not self.credit_wallet_id or is_refund:
+            return super()._create_child_transaction(amount, is_refund, **custom_create_values)
+        currency = self.currency_id
+        promised = sum(
+            self.child_transaction_ids.filtered(
+                lambda child: child.operation == self.operation
+            ).mapped("credit_amount")
+        )
+        share = currency.round(self.credit_amount * amount / self.amount) if self.amount else 0.0
+        credits = max(min(share, currency.round(self.credit_amount - promised)), 0.0)
+        return (
+            super(PaymentTransaction, self._credit_purchase_flow())
+            ._create_child_transaction(
+                amount,
+                is_refund,
+                credit_wallet_id=self.credit_wallet_id.id,
+                credit_package_id=self.credit_package_id.id,
+                credit_amount=credits,
+                **custom_create_values,
+            )
+            .with_env(self.env)
+        )
 
     def _get_specific_rendering_values(self, processing_values):
         values = super()._get_specific_rendering_values(processing_values)
@@ -126,6 +205,8 @@ class PaymentTransaction(models.Model):
 
     def _send_refund_request(self, amount_to_refund=None):
         if self.provider_code != CREDIT_CODE:
+            if self.credit_wallet_id:
+                self._check_credit_purchase_refundable(amount_to_refund or self.amount)
             return super()._send_refund_request(amount_to_refund=amount_to_refund)
         self._ensure_provider_is_not_disabled()
         return self._credit_return(amount_to_refund or self.amount)
@@ -154,23 +235,36 @@ class PaymentTransaction(models.Model):
         )
         # a provider that confirms a pending purchase itself decides its request
         txs.credit_request_ids.sudo()._close_as_confirmed_by_provider()
-        for tx in txs.filtered("credit_wallet_id"):
-            try:
-                with self.env.cr.savepoint():
-                    tx._credit_wallet_purchase()
-            except UserError as error:
-                # the payment is real: keep it done; post-processing retries the credit
-                _logger.warning(
-                    "Credits of transaction %s not granted yet: %s", tx.reference, error
-                )
+        txs.filtered("credit_wallet_id")._credit_try_granting()
+        txs._credit_purchase_refunds()._credit_take_back_refund()
+        return txs
+
+    def _set_canceled(self, state_message=None, extra_allowed_states=()):
+        """A done credit purchase that the provider voids afterwards is a full refund."""
+        done_purchases = self.filtered(lambda tx: tx.credit_wallet_id and tx.state == "done")
+        txs = super()._set_canceled(
+            state_message=state_message, extra_allowed_states=extra_allowed_states
+        )
+        (txs & done_purchases)._credit_take_back_refund()
+        return txs
+
+    def _set_error(self, state_message, extra_allowed_states=()):
+        """A refund of a credit purchase that fails after it was done gives the credits back."""
+        done_refunds = self._credit_purchase_refunds().filtered(lambda tx: tx.state == "done")
+        txs = super()._set_error(state_message, extra_allowed_states=extra_allowed_states)
+        (txs & done_refunds)._credit_undo_take_back()
         return txs
 
     def _post_process(self):
         # before super: account_payment would otherwise book the payment on the receivable
-        self.filtered(
-            lambda tx: tx.state == "done" and tx.credit_wallet_id
-        )._credit_wallet_purchase()
-        return super()._post_process()
+        self.filtered(lambda tx: tx.state == "done" and tx.credit_wallet_id)._credit_try_granting()
+        # a voided purchase is offset by the credits taken back: its payment stays posted,
+        # which account_payment would cancel (and the wallet's guard would refuse)
+        voided_purchases = self.filtered(
+            lambda tx: tx.state == "cancel" and tx.credit_wallet_id and tx.payment_id
+        )
+        voided_purchases.is_post_processed = True
+        return super(PaymentTransaction, self - voided_purchases)._post_process()
 
     # -------------------------------------------------------------------------
     # Crediting the wallet, exactly once
@@ -202,7 +296,7 @@ class PaymentTransaction(models.Model):
                 kind="purchase",
                 payment_transaction=tx_sudo,
                 accounting_entry=lambda posting_wallet, tx_sudo=tx_sudo: (
-                    tx_sudo.with_env(posting_wallet.env)._create_credit_purchase_payment().move_id
+                    tx_sudo.with_env(posting_wallet.env)._credit_purchase_accounting_entry()
                 ),
             )
             bonus = currency.round(tx_sudo.credit_amount - tx_sudo.amount)
@@ -215,11 +309,293 @@ class PaymentTransaction(models.Model):
                     kind="bonus",
                     payment_transaction=tx_sudo,
                 )
+            tx_sudo.credit_issue = False
             tx_sudo._send_credit_purchase_confirmation()
+            # a top-up pays the customer's waiting invoices when they asked for auto-pay
+            self.env["account.move"]._credit_autopay_for_customer(
+                wallet_sudo.partner_id, wallet_sudo.company_id
+            )
+
+    def _credit_try_granting(self):
+        """Grant the credits of these paid purchases; note why, when they cannot be.
+
+        The payment is real whatever happens: a purchase that cannot be credited stays done,
+        is booked on the customer's receivable by Odoo's post-processing, appears under
+        "Credits not granted" and gives the credit managers an activity.
+        """
+        for tx in self:
+            try:
+                with self.env.cr.savepoint():
+                    tx._credit_wallet_purchase()
+            except UserError as error:
+                tx.sudo()._credit_note_issue(
+                    self.env._("Credits not granted: %(reference)s", reference=tx.reference),
+                    self.env._(
+                        "%(reference)s was paid, but its credits could not be granted: "
+                        "%(reason)s Fix the cause, then use Grant Credits on the transaction "
+                        "(Credits > Credits Not Granted).",
+                        reference=tx.reference,
+                        reason=error.args[0],
+                    ),
+                )
+
+    def _credit_note_issue(self, summary, reason):
+        """Keep why the credits of this transaction did not move, and tell the credit managers."""
+        self.ensure_one()
+        if self.credit_issue == reason:
+            return
+        _logger.info("%s: %s", summary, reason)
+        self.credit_issue = reason
+        wallet = self.credit_wallet_id or self.source_transaction_id.credit_wallet_id
+        wallet.partner_id._credit_notify_managers(summary, reason, company=wallet.company_id)
+
+    # -------------------------------------------------------------------------
+    # Refunds and voids of a credit purchase take its credits back
+    # -------------------------------------------------------------------------
+
+    def _credit_purchase_refunds(self):
+        """The refunds among these transactions that refund a credit purchase."""
+        return self.filtered(
+            lambda tx: tx.operation == "refund" and tx.source_transaction_id.credit_wallet_id
+        )
+
+    def _credit_refunded_money(self, purchase):
+        """Money of ``purchase`` refunded by its done refunds other than this transaction."""
+        refunds = purchase.child_transaction_ids.filtered(
+            lambda child: child.operation == "refund" and child.state == "done" and child != self
+        )
+        return purchase.currency_id.round(-sum(refunds.mapped("amount")))
+
+    def _credit_take_back_refund(self):
+        """Take back the credits of refunded money: refund transactions, or voided purchases.
+
+        The refunded price comes out of the wallet, the bonus in proportion to the refunded
+        share; what the customer already spent is booked on their receivable and the credit
+        managers are told. Never fails the provider's notification: a movement that cannot
+        be posted is noted on the transaction instead.
+        """
+        for tx in self.sudo():
+            purchase = tx.source_transaction_id if tx.operation == "refund" else tx
+            money = (
+                -tx.amount
+                if tx.operation == "refund"
+                else tx.amount - tx._credit_refunded_money(purchase)
+            )
+            try:
+                with self.env.cr.savepoint():
+                    tx._credit_take_back(purchase, purchase.currency_id.round(money))
+            except UserError as error:
+                tx._credit_note_issue(
+                    self.env._("Credits not taken back: %(reference)s", reference=tx.reference),
+                    self.env._(
+                        "%(reference)s refunded money, but its credits could not be taken back: "
+                        "%(reason)s The refund is booked on the customer's receivable; remove "
+                        "the credits with Adjust Credits once the cause is fixed.",
+                        reference=tx.reference,
+                        reason=error.args[0],
+                    ),
+                )
+
+    def _credit_take_back(self, purchase, money):
+        """Take back the credits of ``money`` refunded on ``purchase``, this transaction's."""
+        self.ensure_one()
+        currency = purchase.currency_id
+        if currency.compare_amounts(money, 0.0) <= 0 or not purchase.credit_entry_ids.filtered(
+            lambda entry: entry.kind == "purchase"
+        ):
+            # nothing credited: Odoo books the refund on the receivable, as the payment was
+            return
+        purchase._credit_lock_state()
+        wallet = purchase.credit_wallet_id
+        balance = wallet._lock_balance()
+        refunded_before = self._credit_refunded_money(purchase)
+        bonus = currency.round(purchase.credit_amount - purchase.amount)
+        bonus_share = currency.round(
+            bonus * (refunded_before + money) / purchase.amount
+        ) - currency.round(bonus * refunded_before / purchase.amount)
+        taken = min(balance, money)
+        taken_bonus = max(min(balance - taken, bonus_share), 0.0)
+        label = purchase._credit_purchase_label()
+        reference_name = f"{label} ({self.reference})"
+        if currency.compare_amounts(taken, 0.0) > 0:
+            wallet._post_movement(
+                -taken,
+                self.env._("Refund of %(reference)s", reference=purchase.reference),
+                reference=self,
+                reference_name=reference_name,
+                kind="purchase_refund",
+                payment_transaction=self,
+                accounting_entry=lambda posting_wallet: (
+                    self.with_env(posting_wallet.env)
+                    ._credit_create_refund_payment(purchase, money, taken)
+                    .move_id
+                ),
+            )
+        else:
+            self._credit_create_refund_payment(purchase, money, 0.0)
+        if currency.compare_amounts(taken_bonus, 0.0) > 0:
+            wallet._post_movement(
+                -taken_bonus,
+                self.env._("Bonus taken back: %(reference)s", reference=purchase.reference),
+                reference=self,
+                reference_name=reference_name,
+                kind="bonus_refund",
+                payment_transaction=self,
+            )
+        purchase.credit_taken_back_amount = (purchase.credit_taken_back_amount or 0.0) + (
+            taken + taken_bonus
+        )
+        unspent = currency.round(money - taken)
+        if currency.compare_amounts(unspent, 0.0) > 0:
+            wallet.partner_id._credit_notify_managers(
+                self.env._(
+                    "Refund beyond the credits left: %(reference)s", reference=self.reference
+                ),
+                self.env._(
+                    "%(money)s of %(purchase)s was refunded, but the customer had already spent "
+                    "%(spent)s of its credits: that part is booked on the customer's receivable.",
+                    money=format_amount(self.env, money, currency),
+                    purchase=purchase.reference,
+                    spent=format_amount(self.env, unspent, currency),
+                ),
+                company=wallet.company_id,
+            )
+
+    def _credit_create_refund_payment(self, purchase, money, taken):
+        """The refund's payment: Cr the provider's outstanding account for ``money``, Dr Customer
+        Credit for the ``taken`` credits and Dr Receivable for what was already spent."""
+        self.ensure_one()
+        company = purchase.company_id
+        partner = purchase.credit_wallet_id.partner_id
+        purchase_payment = purchase.payment_id
+        receivable = partner.with_company(company).property_account_receivable_id
+        spent = purchase.currency_id.round(money - taken)
+        payment = (
+            self.env["account.payment"]
+            .with_company(company)
+            .create(
+                {
+                    "amount": money,
+                    "payment_type": "outbound",
+                    "partner_type": "customer",
+                    "partner_id": partner.id,
+                    "currency_id": purchase.currency_id.id,
+                    "company_id": company.id,
+                    "journal_id": purchase_payment.journal_id.id,
+                    "payment_method_line_id": purchase_payment.payment_method_line_id.id,
+                    # a voided purchase has no refund transaction of its own
+                    "payment_transaction_id": self.id if self.operation == "refund" else False,
+                    "destination_account_id": (
+                        company.credit_account_id if taken else receivable
+                    ).id,
+                    "memo": self.env._("Refund of %(reference)s", reference=purchase.reference),
+                    "write_off_line_vals": [
+                        {
+                            "name": self.env._("Refunded credits already spent"),
+                            "account_id": receivable.id,
+                            "partner_id": partner.id,
+                            "currency_id": purchase.currency_id.id,
+                            "amount_currency": spent,
+                            "balance": spent,
+                        }
+                    ]
+                    if taken and purchase.currency_id.compare_amounts(spent, 0.0) > 0
+                    else [],
+                }
+            )
+        )
+        payment.action_post()
+        if self.operation == "refund":
+            self.payment_id = payment
+        return payment
+
+    def _credit_undo_take_back(self):
+        """A refund that failed after it was done: its credits come back, its payment is undone."""
+        for tx in self.sudo():
+            entries = tx.credit_entry_ids.filtered(
+                lambda entry: entry.kind in ("purchase_refund", "bonus_refund")
+                and not entry.reversal_entry_ids
+            )
+            try:
+                with self.env.cr.savepoint():
+                    for entry in entries:
+                        entry._reverse()
+            except UserError as error:
+                tx._credit_note_issue(
+                    self.env._("Credits not given back: %(reference)s", reference=tx.reference),
+                    self.env._(
+                        "The refund %(reference)s failed after its credits were taken back, and "
+                        "they could not be given back: %(reason)s",
+                        reference=tx.reference,
+                        reason=error.args[0],
+                    ),
+                )
+
+    def _credit_refundable_money(self):
+        """What Odoo may refund of this credit purchase: money whose credits are unspent."""
+        self.ensure_one()
+        currency = self.currency_id
+        not_refunded = currency.round(self.amount - self._credit_refunded_money(self))
+        if not self.credit_entry_ids.filtered(lambda entry: entry.kind == "purchase"):
+            return not_refunded  # nothing was credited: nothing to take back
+        # a credit costs amount / credit_amount: the balance buys back this much money
+        affordable = float_round(
+            self.credit_wallet_id.balance * self.amount / self.credit_amount,
+            precision_rounding=currency.rounding,
+            rounding_method="DOWN",
+        )
+        return max(min(not_refunded, affordable), 0.0)
+
+    def _check_credit_purchase_refundable(self, amount):
+        self.ensure_one()
+        refundable = self._credit_refundable_money()
+        if self.currency_id.compare_amounts(amount, refundable) > 0:
+            raise UserError(
+                self.env._(
+                    "At most %(refundable)s of %(reference)s can be refunded: the customer has "
+                    "spent the rest of its credits.",
+                    refundable=format_amount(self.env, refundable, self.currency_id),
+                    reference=self.reference,
+                )
+            )
+
+    def action_open_credit_refund(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Record Refund"),
+            "res_model": "credit.purchase.refund",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_transaction_id": self.id},
+        }
+
+    def action_credit_grant(self):
+        """A credit manager grants the credits of a paid purchase once the cause is fixed."""
+        self._check_can_grant_credits()
+        for tx in self.sudo():
+            tx._credit_wallet_purchase()
+        return True
+
+    def _check_can_grant_credits(self):
+        if not self.env.user.has_group("credit_wallet.group_credit_manager"):
+            raise AccessError(self.env._("Only credit managers grant credits."))
+        for tx in self:
+            if not tx.credit_wallet_id or tx.state != "done":
+                raise UserError(
+                    self.env._(
+                        "%(reference)s is not a paid credit purchase.", reference=tx.reference
+                    )
+                )
 
     def _lock_for_crediting(self):
-        """Lock the transaction row; return whether it is done and not credited yet."""
+        """Lock the transaction row; return whether it is done and not credited yet.
+
+        A purchase captured in parts is credited by its partial captures, not by itself.
+        """
         self.ensure_one()
+        if self.child_transaction_ids.filtered(lambda child: child.operation == self.operation):
+            return False
         self.flush_recordset()
         self.env.cr.execute(
             SQL("SELECT state FROM payment_transaction WHERE id = %s FOR UPDATE", self.id)
@@ -266,10 +642,68 @@ class PaymentTransaction(models.Model):
                     provider=self.provider_id.name,
                 )
             )
+        if self.provider_id.state == "test" and not self.company_id.credit_test_payments_allowed:
+            raise UserError(
+                self.env._(
+                    "%(provider)s is in test mode and %(company)s does not grant credits for "
+                    "test payments (Credits settings).",
+                    provider=self.provider_id.name,
+                    company=self.company_id.name,
+                )
+            )
 
     def _credit_purchase_label(self):
         self.ensure_one()
         return self.credit_package_id.name or self.env._("Custom amount")
+
+    def _credit_purchase_accounting_entry(self):
+        """The journal entry of granting a purchase: its payment, or, when Odoo already booked
+        that payment on the receivable (credits granted late), a transfer to Customer Credit."""
+        self.ensure_one()
+        if not self.payment_id:
+            return self._create_credit_purchase_payment().move_id
+        return self._credit_transfer_receivable(self.amount, self.payment_id.move_id)
+
+    def _credit_transfer_receivable(self, amount, move_to_match):
+        """Dr Receivable / Cr Customer Credit for ``amount``, matched with ``move_to_match``'s
+        open receivable line: money the customer paid becomes credits."""
+        self.ensure_one()
+        company = self.company_id
+        partner = self.credit_wallet_id.partner_id
+        receivable = partner.with_company(company).property_account_receivable_id
+        label = self.env._("Credits of %(reference)s", reference=self.reference)
+        move = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "company_id": company.id,
+                "journal_id": company.credit_journal_id.id,
+                "ref": label,
+                "partner_id": partner.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "account_id": receivable.id,
+                            "partner_id": partner.id,
+                            "name": label,
+                            "balance": amount,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "account_id": company.credit_account_id.id,
+                            "partner_id": partner.id,
+                            "name": label,
+                            "balance": -amount,
+                        }
+                    ),
+                ],
+            }
+        )
+        move._post(soft=False)
+        (move.line_ids + move_to_match.line_ids).filtered(
+            lambda line: line.account_id == receivable and not line.reconciled
+        ).reconcile()
+        return move
 
     def _create_credit_purchase_payment(self):
         """Post the payment: Dr the provider's outstanding receipts / Cr Customer Credit.
@@ -563,10 +997,10 @@ class PaymentTransaction(models.Model):
         return refund_tx
 
     def _send_invoice(self):
-        # a return to credits settles a credit note the accountant already has
-        return super(
-            PaymentTransaction,
-            self.filtered(
-                lambda tx: not (tx.provider_code == CREDIT_CODE and tx.operation == "refund")
-            ),
-        )._send_invoice()
+        # a credit payment's invoice goes out with Odoo's background sending job, not while
+        # the credits are spent; a return to credits settles a credit note already sent
+        credit_txs = self.filtered(lambda tx: tx.provider_code == CREDIT_CODE)
+        credit_txs.filtered(lambda tx: tx.operation != "refund").invoice_ids.filtered(
+            lambda invoice: invoice.state == "posted" and not invoice.is_move_sent
+        )._credit_send_paid_invoice()
+        return super(PaymentTransaction, self - credit_txs)._send_invoice()

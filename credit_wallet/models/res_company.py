@@ -51,6 +51,21 @@ class ResCompany(models.Model):
         domain="[('type', 'in', ('bank', 'cash'))]",
         help="Proposed when accepting a cryptocurrency credit request: where the coins arrive.",
     )
+    credit_test_payments_allowed = fields.Boolean(
+        string="Credits from Test Payments",
+        help="Grant credits for payments of providers in test mode. Off in production: a "
+        "test payment moves no money, so it must not create spendable credits.",
+    )
+    credit_autopay_default = fields.Boolean(
+        string="Pay Invoices from Credits",
+        help="Pay customers' invoices from their credits as soon as they are posted, unless a "
+        "customer says otherwise.",
+    )
+    credit_autopay_partial = fields.Boolean(
+        string="Apply Credits Partly",
+        help="When an auto-pay customer's credits do not cover an invoice, pay what they cover "
+        "instead of waiting for a top-up.",
+    )
     credit_low_balance_threshold = fields.Monetary(
         string="Low Balance Alert",
         currency_field="currency_id",
@@ -91,10 +106,90 @@ class ResCompany(models.Model):
                     )
                 )
 
+    @api.constrains("credit_account_id")
+    def _check_credit_account(self):
+        for company in self.filtered("credit_account_id"):
+            refusal = company._credit_account_refusal(company.credit_account_id)
+            if refusal:
+                raise UserError(refusal)
+        self.credit_account_id._check_credit_account_only_wallet_items()
+
+    @api.constrains("credit_adjustment_account_id", "credit_account_id")
+    def _check_credit_adjustment_account(self):
+        for company in self.filtered("credit_adjustment_account_id"):
+            refusal = company._credit_counterpart_refusal(company.credit_adjustment_account_id)
+            if refusal:
+                raise UserError(refusal)
+
+    def _credit_account_refusal(self, account):
+        """Why ``account`` cannot hold this company's credits, or "".
+
+        The wallets are a debt to the customers, settled entry by entry: a reconcilable
+        current liability of this company that can still be posted to.
+        """
+        self.ensure_one()
+        # sudo: the chosen account is judged whatever companies the user may read; its code
+        # is the one it has in this company
+        account_sudo = account.sudo().with_company(self)
+        if account_sudo.account_type != "liability_current" or not account_sudo.reconcile:
+            return self.env._(
+                "The Customer Credit account of %(company)s must be a current liability that "
+                "allows reconciliation; %(account)s is not.",
+                company=self.name,
+                account=account_sudo.display_name,
+            )
+        return self._credit_account_usable_refusal(account_sudo)
+
+    def _credit_counterpart_refusal(self, account):
+        """Why bonuses and adjustments of this company cannot be posted against ``account``."""
+        self.ensure_one()
+        # sudo: the chosen account is judged whatever companies the user may read; its code
+        # is the one it has in this company
+        account_sudo = account.sudo().with_company(self)
+        if account_sudo == self.sudo().credit_account_id or account_sudo.internal_group not in (
+            "income",
+            "expense",
+        ):
+            return self.env._(
+                "Bonus credits and adjustments of %(company)s are posted against an income or "
+                "expense account; %(account)s is not one.",
+                company=self.name,
+                account=account_sudo.display_name,
+            )
+        return self._credit_account_usable_refusal(account_sudo)
+
+    def _credit_account_usable_refusal(self, account_sudo):
+        self.ensure_one()
+        # an account of a parent company serves its branches too
+        if not account_sudo.company_ids & self.sudo().parent_ids:
+            return self.env._(
+                "%(account)s belongs to another company than %(company)s.",
+                account=account_sudo.display_name,
+                company=self.name,
+            )
+        if account_sudo.deprecated:
+            return self.env._(
+                "%(account)s is deprecated: choose an account in use.",
+                account=account_sudo.display_name,
+            )
+        return ""
+
     def write(self, vals):
         if "credit_account_id" in vals:
             self._check_credit_account_changeable(vals["credit_account_id"])
-        return super().write(vals)
+        result = super().write(vals)
+        if "credit_account_id" in vals:
+            self._credit_wallet_sync_payment_journal()
+        return result
+
+    def _credit_wallet_sync_payment_journal(self):
+        """Keep the Credit Payments journal and its Credits method on Customer Credit."""
+        for company in self.sudo().filtered("credit_payment_journal_id"):
+            journal = company.credit_payment_journal_id
+            journal.default_account_id = company.credit_account_id
+            journal.inbound_payment_method_line_ids.filtered(
+                lambda line: line.payment_provider_id.code == CREDIT_CODE
+            ).payment_account_id = company.credit_account_id
 
     def _check_credit_account_changeable(self, new_account_id):
         # sudo: counting entries of the companies being configured by their administrator

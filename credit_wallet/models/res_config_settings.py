@@ -19,6 +19,15 @@ class ResConfigSettings(models.TransientModel):
     credit_crypto_journal_id = fields.Many2one(
         related="company_id.credit_crypto_journal_id", readonly=False
     )
+    credit_test_payments_allowed = fields.Boolean(
+        related="company_id.credit_test_payments_allowed", readonly=False
+    )
+    credit_autopay_default = fields.Boolean(
+        related="company_id.credit_autopay_default", readonly=False
+    )
+    credit_autopay_partial = fields.Boolean(
+        related="company_id.credit_autopay_partial", readonly=False
+    )
     credit_low_balance_threshold = fields.Monetary(
         related="company_id.credit_low_balance_threshold", readonly=False
     )

@@ -14,6 +14,18 @@ class ResPartner(models.Model):
         "in the current company.",
     )
     credit_currency_id = fields.Many2one("res.currency", compute="_compute_credit_balance")
+    credit_autopay = fields.Selection(
+        [
+            ("company", "As the Company Does"),
+            ("always", "Pay Automatically"),
+            ("never", "Do Not Pay Automatically"),
+        ],
+        string="Pay Invoices from Credits",
+        default="company",
+        required=True,
+        help="Pay this customer's invoices from their credits as soon as they are posted, when "
+        "the balance covers them. 'As the Company Does' follows the company's setting.",
+    )
 
     @api.depends_context("company")
     @api.depends("commercial_partner_id.credit_wallet_ids.balance")
@@ -45,3 +57,21 @@ class ResPartner(models.Model):
             "search_default_partner_id": self.commercial_partner_id.id,
         }
         return action
+
+    def _credit_notify_managers(self, summary, note, company=None):
+        """An activity on this customer for each credit manager: something needs a person."""
+        self.ensure_one()
+        managers = self.env["res.users"]._get_credit_managers(company or self.env.company)
+        for manager in managers:
+            # sudo: notifications arrive as the public user; activities are the agency's
+            self.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", user_id=manager.id, summary=summary, note=note
+            )
+
+    def _credit_autopay_enabled(self, company):
+        """Whether this customer's invoices of ``company`` are paid from credits at once."""
+        self.ensure_one()
+        choice = self.commercial_partner_id.credit_autopay
+        if choice == "company":
+            return company.credit_autopay_default
+        return choice == "always"

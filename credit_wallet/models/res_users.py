@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 
 
 class ResUsers(models.Model):
@@ -26,3 +26,14 @@ class ResUsers(models.Model):
         """Credits available to this user, in their company's currency (0 without a wallet)."""
         self.ensure_one()
         return self._get_credit_wallet_sudo().balance or 0.0
+
+    @api.model
+    def _get_credit_managers(self, company):
+        """The people who act on credit issues of ``company``: its active credit managers."""
+        root = self.env.ref("base.user_root")
+        return self.env.ref("credit_wallet.group_credit_manager").users.filtered(
+            lambda user: user.active
+            and not user.share
+            and user != root
+            and company in user.company_ids
+        )

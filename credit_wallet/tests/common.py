@@ -132,6 +132,8 @@ class CreditTopupCommon(CreditWalletCommon):
             {"name": "Growth", "credit_amount": 120.0, "price": 100.0, "is_published": True}
         )
         cls.provider = cls.prepare_credit_provider("demo")
+        # the providers of the tests are in test mode; one test checks the setting off
+        cls.company.credit_test_payments_allowed = True
         cls.payment_method = cls.env.ref("payment_demo.payment_method_demo")
         cls.outstanding_account = cls.provider.journal_id.inbound_payment_method_line_ids.filtered(
             lambda line: line.payment_provider_id == cls.provider
@@ -169,7 +171,7 @@ class CreditTopupCommon(CreditWalletCommon):
         return (
             self.env["payment.transaction"]
             .sudo()
-            .create(
+            ._credit_create_purchase(
                 {
                     "provider_id": provider.id,
                     "payment_method_id": values.pop(

@@ -1,6 +1,8 @@
 from . import (
     account_payment_register,
+    base_partner_merge,
     credit_invoice_payment,
+    credit_purchase_refund,
     credit_request_decision,
     credit_wallet_adjustment,
 )

@@ -79,22 +79,5 @@ class CreditInvoicePayment(models.TransientModel):
 
     def _pay(self):
         for wizard in self:
-            invoice = wizard.invoice_id
-            provider_sudo = self.env["payment.provider"]._credit_get_provider(invoice.company_id)
             # sudo: the billing user's access to the invoice was checked in _check_can_pay
-            tx_sudo = (
-                self.env["payment.transaction"]
-                .sudo()
-                .create(
-                    {
-                        "provider_id": provider_sudo.id,
-                        "payment_method_id": provider_sudo.payment_method_ids[:1].id,
-                        "amount": wizard.amount,
-                        "currency_id": wizard.currency_id.id,
-                        "partner_id": wizard.partner_id.id,
-                        "operation": "offline",
-                        "invoice_ids": [fields.Command.set(invoice.ids)],
-                    }
-                )
-            )
-            tx_sudo._credit_process()
+            wizard.invoice_id.sudo()._credit_pay(wizard.amount)

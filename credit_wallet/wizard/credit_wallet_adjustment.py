@@ -23,7 +23,7 @@ class CreditWalletAdjustment(models.TransientModel):
         store=True,
         readonly=False,
         check_company=True,
-        domain="[('account_type', 'in', ('expense', 'income', 'income_other'))]",
+        domain="[('internal_group', 'in', ('income', 'expense')), ('deprecated', '=', False)]",
     )
 
     @api.depends("wallet_id")
@@ -47,6 +47,12 @@ class CreditWalletAdjustment(models.TransientModel):
                 )
             if not (wizard.reason or "").strip():
                 raise UserError(self.env._("Give the reason for the adjustment."))
+            if not wizard.account_id:
+                raise UserError(self.env._("Choose the counterpart account of the adjustment."))
+            # the view's domain is only a suggestion: RPC can send any account
+            refusal = wizard.company_id._credit_counterpart_refusal(wizard.account_id)
+            if refusal:
+                raise UserError(refusal)
 
     def _apply(self):
         for wizard in self:

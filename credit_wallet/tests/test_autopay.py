@@ -1,0 +1,212 @@
+"""Auto-pay: invoices of retainer customers are paid from their credits as soon as posted."""
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, tagged
+
+from .common import CreditSpendCommon, CreditTopupCommon
+
+
+class CreditAutopayCommon(CreditSpendCommon, CreditTopupCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.write({"credit_autopay": "always", "email": "billing@bright.test"})
+        cls.company.credit_autopay_partial = False
+
+    def post_invoice(self, amount, partner=None, **values):
+        return self.create_invoice(amount, partner=partner, **values)
+
+    def shortfall_emails(self, invoice):
+        return invoice.message_ids.filtered(lambda m: "do not cover" in (m.subject or ""))
+
+    def send_queued_invoices(self):
+        """Run Odoo's background sending job, which mails the invoices marked to send."""
+        self.env["account.move"]._cron_account_move_send()
+
+
+@tagged("post_install", "-at_install")
+class TestCreditAutopay(CreditAutopayCommon):
+    def test_a_posted_invoice_is_paid_from_credits_and_emailed(self):
+        self.adjust(self.wallet, 500.0)
+
+        invoice = self.post_invoice(400.0)
+
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(self.wallet.balance, 100.0)
+        entry = self.spend_entries()
+        self.assertRecordValues(entry, [{"amount": -400.0, "entry_type": "out"}])
+        self.assertEqual(entry.reference, invoice)
+        tx = invoice.transaction_ids
+        self.assertRecordValues(tx, [{"state": "done", "provider_id": self.credit_provider.id}])
+        self.assertTrue(tx.payment_id.move_id.line_ids.filtered("reconciled"))
+        self.assertTrue(invoice.sending_data, "queued for Odoo's sending job")
+        self.send_queued_invoices()
+        self.assertTrue(invoice.is_move_sent)
+        sent = invoice.message_ids.filtered(lambda m: m.partner_ids & self.customer)
+        self.assertTrue(sent.attachment_ids, "the invoice goes with its PDF")
+        self.assertFalse(self.shortfall_emails(invoice))
+        self.assert_invariants()
+
+    def test_an_invoice_credits_do_not_cover_stays_open_with_one_email(self):
+        self.adjust(self.wallet, 150.0)
+
+        invoice = self.post_invoice(400.0)
+
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(self.wallet.balance, 150.0)
+        email = self.shortfall_emails(invoice)
+        self.assertEqual(len(email), 1)
+        self.assertEqual(email.partner_ids, self.customer)
+        self.assertIn("250.00", email.body, "what is missing")
+        self.assertIn("/my/credits/buy", email.body)
+
+        self.env["account.move"]._cron_credit_autopay()
+        self.env["account.move"]._cron_credit_autopay()
+        self.assertEqual(len(self.shortfall_emails(invoice)), 1, "told once")
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assert_invariants()
+
+    def test_the_company_can_apply_what_is_there_as_a_partial_payment(self):
+        self.company.credit_autopay_partial = True
+        self.adjust(self.wallet, 150.0)
+
+        invoice = self.post_invoice(400.0)
+
+        self.assertRecordValues(invoice, [{"payment_state": "partial", "amount_residual": 250.0}])
+        self.assertEqual(self.wallet.balance, 0.0)
+        self.assertIn("250.00", self.shortfall_emails(invoice).body)
+        self.assert_invariants()
+
+    def test_the_daily_action_pays_the_oldest_due_invoice_first(self):
+        self.adjust(self.wallet, 100.0)
+        later = self.post_invoice(300.0, invoice_date_due="2026-06-30")
+        sooner = self.post_invoice(300.0, invoice_date_due="2026-03-31")
+        self.assertEqual((later | sooner).mapped("payment_state"), ["not_paid", "not_paid"])
+
+        self.adjust(self.wallet, 400.0)  # 500: covers one invoice
+        self.env["account.move"]._cron_credit_autopay()
+
+        self.assertEqual(sooner.payment_state, "paid")
+        self.assertEqual(later.payment_state, "not_paid")
+        self.assertEqual(self.wallet.balance, 200.0)
+        self.assert_invariants()
+
+    def test_a_top_up_pays_the_waiting_invoices_of_that_customer(self):
+        invoice = self.post_invoice(100.0)
+        other_invoice = self.post_invoice(100.0, partner=self.other_customer)
+        self.other_customer.credit_autopay = "always"
+        self.assertEqual(invoice.payment_state, "not_paid")
+
+        self.notify_demo(self.create_credit_tx(self.package), "done")
+
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(self.wallet.balance, 0.0)
+        self.assertEqual(other_invoice.payment_state, "not_paid", "another customer's invoice")
+        self.assert_invariants()
+
+    def test_a_company_default_applies_unless_the_customer_says_otherwise(self):
+        self.adjust(self.wallet, 1000.0)
+        self.customer.credit_autopay = "company"
+        self.company.credit_autopay_default = False
+        self.assertEqual(self.post_invoice(100.0).payment_state, "not_paid")
+
+        self.company.credit_autopay_default = True
+        self.assertEqual(self.post_invoice(100.0).payment_state, "paid")
+
+        self.customer.credit_autopay = "never"
+        invoice = self.post_invoice(100.0)
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertFalse(self.shortfall_emails(invoice), "not an auto-pay customer")
+
+    def test_an_invoice_reset_to_draft_and_posted_again_is_paid_once(self):
+        self.adjust(self.wallet, 500.0)
+        invoice = self.post_invoice(400.0)
+        self.assertEqual(self.wallet.balance, 100.0)
+
+        invoice.button_draft()
+        invoice.action_post()
+
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(self.wallet.balance, 100.0)
+        self.assertEqual(len(self.spend_entries()), 1)
+        self.assert_invariants()
+
+    def test_other_currencies_credit_notes_bills_and_other_companies_are_never_touched(self):
+        self.adjust(self.wallet, 5000.0)
+        eur = self.setup_other_currency("EUR")
+        foreign = self.post_invoice(100.0, currency_id=eur.id)
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Goodwill", "price_unit": 50.0, "tax_ids": []})
+                ],
+            }
+        )
+        refund.action_post()
+        bill = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": self.customer.id,
+                "invoice_date": "2026-01-01",
+                "invoice_line_ids": [
+                    Command.create({"name": "Hosting", "price_unit": 10.0, "tax_ids": []})
+                ],
+            }
+        )
+        bill.action_post()
+        other_company = self.setup_other_company()["company"]
+        other_company.credit_payment_enabled = True
+        elsewhere = (
+            self.env["account.move"]
+            .with_company(other_company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "company_id": other_company.id,
+                    "partner_id": self.customer.id,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Elsewhere", "price_unit": 10.0, "tax_ids": []})
+                    ],
+                }
+            )
+        )
+        elsewhere.action_post()
+        self.env["account.move"]._cron_credit_autopay()
+
+        for move in (foreign, refund, bill, elsewhere):
+            self.assertEqual(move.payment_state, "not_paid", move.move_type)
+            self.assertFalse(move.transaction_ids)
+        self.assertEqual(self.wallet.balance, 5000.0)
+
+    def test_an_accountant_pays_a_selection_of_invoices_from_credits(self):
+        self.customer.credit_autopay = "never"
+        self.adjust(self.wallet, 150.0)
+        small = self.post_invoice(100.0)
+        large = self.post_invoice(400.0)
+        billing = self.billing_user
+
+        result = (small | large).with_user(billing).action_credit_pay_from_credits()
+
+        self.assertEqual(small.payment_state, "paid")
+        self.assertEqual(large.payment_state, "not_paid")
+        self.assertEqual(self.wallet.balance, 50.0)
+        self.assertIn("1 invoice(s) paid", result["params"]["message"])
+        with self.assertRaises(AccessError):
+            large.with_user(self.credit_user).action_credit_pay_from_credits()
+        self.assert_invariants()
+
+
+@tagged("post_install", "-at_install")
+class TestCreditAutopayPortal(CreditAutopayCommon, HttpCase):
+    def test_the_credits_page_says_whether_invoices_are_paid_automatically(self):
+        self.authenticate("portal_ada", "portal_ada")
+        page = self.url_open("/my/credits").text
+        self.assertIn("paid from your credits automatically", page)
+        self.assertNotIn("not paid from your credits automatically", page)
+
+        self.customer.credit_autopay = "never"
+        page = self.url_open("/my/credits").text
+        self.assertIn("not paid from your credits automatically", page)

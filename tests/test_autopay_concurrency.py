@@ -1,0 +1,169 @@
+"""Auto-pay never pays an invoice twice, whatever runs at the same moment on several workers.
+
+A real ``odoo-bin --workers=4``: the daily auto-pay action started by an accountant while the
+customer pays the same invoice with credits from the portal, and one draft invoice posted
+by two requests at once. Each scenario uses a customer of its own, so that no other test's
+open invoices take part.
+"""
+
+import itertools
+from collections import Counter
+from decimal import Decimal
+
+from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
+from odoo_server import RpcError
+from test_spend_concurrency import at_once, call, demo_id, start_credit_payment, submit
+
+ROUNDS = 3
+_customer_numbers = itertools.count(1)
+
+
+def new_autopay_customer(server, balance):
+    """A customer company with a portal contact, ``balance`` credits and auto-pay off (yet)."""
+    number = next(_customer_numbers)
+    company_id = call(
+        server,
+        "res.partner",
+        "create",
+        {"name": f"Autopay Race {number} Ltd", "is_company": True, "email": "race@example.com"},
+    )
+    contact_id = call(
+        server,
+        "res.partner",
+        "create",
+        {"name": f"Rita Race {number}", "parent_id": company_id, "email": "rita@example.com"},
+    )
+    login = f"autopay_race_{number}_{company_id}"
+    portal_group_id = call(
+        server, "ir.model.data", "check_object_reference", "base", "group_portal"
+    )[1]
+    call(
+        server,
+        "res.users",
+        "create",
+        {
+            "name": f"Rita Race {number}",
+            "login": login,
+            "password": login,
+            "partner_id": contact_id,
+            "groups_id": [(6, 0, [portal_group_id])],
+        },
+    )
+    wallet_id = call(server, "credit.wallet", "create", {"partner_id": company_id})
+    wizard_id = call(
+        server,
+        "credit.wallet.adjustment",
+        "create",
+        {"wallet_id": wallet_id, "direction": "in", "amount": balance, "reason": "race"},
+    )
+    call(server, "credit.wallet.adjustment", "action_apply", [wizard_id])
+    return company_id, wallet_id, server.authenticate(login, login)
+
+
+def draft_invoice(server, partner_id, amount):
+    return call(
+        server,
+        "account.move",
+        "create",
+        {
+            "move_type": "out_invoice",
+            "partner_id": partner_id,
+            "is_move_sent": True,
+            "invoice_line_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": demo_id(server, "demo_product_seo_report"),
+                        "quantity": 1,
+                        "price_unit": amount,
+                        "tax_ids": [(6, 0, [])],
+                    },
+                )
+            ],
+        },
+    )
+
+
+def spends_of_invoice(db, invoice_id):
+    """The spend entries of the transactions paying ``invoice_id``."""
+    db.execute(
+        """SELECT entry.amount FROM credit_ledger_entry entry
+             JOIN account_invoice_transaction_rel rel
+               ON rel.transaction_id = entry.payment_transaction_id
+            WHERE rel.invoice_id = %s AND entry.kind = 'spend'""",
+        [invoice_id],
+    )
+    return [row[0] for row in db.fetchall()]
+
+
+def invoice_state(db, invoice_id):
+    db.execute(
+        "SELECT state, payment_state, amount_residual FROM account_move WHERE id = %s",
+        [invoice_id],
+    )
+    return db.fetchone()
+
+
+def wallet_company(db, wallet_id):
+    db.execute("SELECT balance, company_id FROM credit_wallet WHERE id = %s", [wallet_id])
+    return db.fetchone()
+
+
+def test_the_daily_action_and_a_portal_payment_at_once_pay_once(server, db):
+    cron_id = demo_id(server, "ir_cron_credit_autopay")
+    winners = Counter()
+    for _round in range(ROUNDS):
+        customer_id, wallet_id, cookies = new_autopay_customer(server, 100.0)
+        invoice_id = draft_invoice(server, customer_id, 80.0)
+        call(server, "account.move", "action_post", [invoice_id])
+        assert invoice_state(db, invoice_id)[1] == "not_paid", "auto-pay is still off"
+        payment = start_credit_payment(server, cookies, invoice_id)
+        call(server, "res.partner", "write", [customer_id], {"credit_autopay": "always"})
+
+        stats = Counter()
+        at_once(
+            [
+                lambda payment=payment, stats=stats: submit(server, payment, stats),
+                lambda: call(server, "ir.cron", "method_direct_trigger", [cron_id]),
+            ]
+        )
+
+        assert invoice_state(db, invoice_id) == ("posted", "paid", 0)
+        assert spends_of_invoice(db, invoice_id) == [Decimal("-80.00")]
+        balance, company_id = wallet_company(db, wallet_id)
+        assert balance == Decimal("20.00")
+        db.execute(
+            "SELECT state FROM payment_transaction WHERE reference = %s", [payment.reference]
+        )
+        portal_state = db.fetchone()[0]
+        winners["portal" if portal_state == "done" else "daily action"] += 1
+        assert_ledger_matches_wallet(db, wallet_id)
+        assert_books_match_wallets(db, company_id)
+    print(f"{ROUNDS} rounds of daily action vs portal payment, won by: {dict(winners)}")
+
+
+def test_one_invoice_posted_twice_at_once_is_paid_once(server, db):
+    outcomes = Counter()
+    for _round in range(ROUNDS):
+        customer_id, wallet_id, _cookies = new_autopay_customer(server, 100.0)
+        call(server, "res.partner", "write", [customer_id], {"credit_autopay": "always"})
+        invoice_id = draft_invoice(server, customer_id, 60.0)
+
+        def post(invoice_id=invoice_id):
+            try:
+                call(server, "account.move", "action_post", [invoice_id])
+                return "posted"
+            except RpcError as error:
+                return f"refused: {str(error)[:60]}"
+
+        for outcome in at_once([post, post]):
+            outcomes[outcome] += 1
+
+        assert invoice_state(db, invoice_id) == ("posted", "paid", 0)
+        assert spends_of_invoice(db, invoice_id) == [Decimal("-60.00")]
+        balance, company_id = wallet_company(db, wallet_id)
+        assert balance == Decimal("40.00")
+        assert_ledger_matches_wallet(db, wallet_id)
+        assert_books_match_wallets(db, company_id)
+    print(f"{ROUNDS} rounds of two postings at once: {dict(outcomes)}")
