@@ -261,7 +261,8 @@ class PaymentTransaction(models.Model):
         # a voided purchase is offset by the credits taken back: its payment stays posted,
         # which account_payment would cancel (and the wallet's guard would refuse)
         voided_purchases = self.filtered(
-            lambda tx: tx.state == "cancel" and tx.credit_wallet_id and tx.payment_id
+            lambda tx: tx.state == "cancel"
+            and tx.credit_entry_ids.filtered(lambda entry: entry.kind == "purchase")
         )
         voided_purchases.is_post_processed = True
         return super(PaymentTransaction, self - voided_purchases)._post_process()
@@ -516,10 +517,14 @@ class PaymentTransaction(models.Model):
                 lambda entry: entry.kind in ("purchase_refund", "bonus_refund")
                 and not entry.reversal_entry_ids
             )
+            purchase = tx.source_transaction_id
             try:
                 with self.env.cr.savepoint():
                     for entry in entries:
                         entry._reverse()
+                    purchase.credit_taken_back_amount = (
+                        purchase.credit_taken_back_amount or 0.0
+                    ) + sum(entries.mapped("amount"))
             except UserError as error:
                 tx._credit_note_issue(
                     self.env._("Credits not given back: %(reference)s", reference=tx.reference),

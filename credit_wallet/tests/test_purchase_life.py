@@ -186,6 +186,7 @@ class TestCreditPurchaseRefunds(CreditPurchaseLifeCommon):
 
         self.assertEqual(refund_tx.state, "error")
         self.assertEqual(self.wallet.balance, 120.0)
+        self.assertEqual(tx.credit_taken_back_amount, 0.0)
         reversals = self.entries_of_kind("reversal")
         self.assertEqual(sorted(reversals.mapped("amount")), [20.0, 100.0])
         outstanding = tx.payment_id.outstanding_account_id
