@@ -323,7 +323,6 @@ class AccountMove(models.Model):
         One database transaction per invoice: a payment made in the portal at the same moment
         makes one of them fail to serialize; that one is rolled back and retried tomorrow.
         """
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
         invoices = self.search(
             [
                 ("move_type", "=", "out_invoice"),
@@ -333,15 +332,20 @@ class AccountMove(models.Model):
             ],
             order="invoice_date_due, id",
         )._credit_autopay_candidates()
+        # tests share one transaction and cannot commit
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
         for invoice in invoices:
             try:
-                invoice._credit_autopay()
+                with self.env.cr.savepoint():
+                    invoice._credit_autopay()
                 if auto_commit:
-                    self.env.cr.commit()
-            except psycopg2.OperationalError:
+                    # one transaction per invoice: a serialization failure loses only that one
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+            except psycopg2.OperationalError as error:
                 if not auto_commit:
                     raise
                 self.env.cr.rollback()
+                _logger.info("Auto-pay of invoice %s postponed: %s", invoice.name, error)
 
     def action_credit_pay_from_credits(self):
         """Pay the selected invoices from their customers' credits (list view action)."""

@@ -44,10 +44,11 @@ class PaymentProvider(models.Model):
     # -------------------------------------------------------------------------
 
     def _compute_feature_support_fields(self):
-        super()._compute_feature_support_fields()
+        result = super()._compute_feature_support_fields()
         self.filtered(lambda provider: provider.code == CREDIT_CODE).update(
             {"support_refund": "partial"}
         )
+        return result
 
     def _get_supported_currencies(self):
         # a credit is worth one unit of the company currency

@@ -64,7 +64,6 @@ class PaymentTransaction(models.Model):
         help="Credits of this payment given back so far: credit notes, cancelled orders, refunds.",
     )
     credit_issue = fields.Text(
-        string="Credit Issue",
         readonly=True,
         copy=False,
         help="Why the credits of this transaction could not be moved: a paid purchase whose "

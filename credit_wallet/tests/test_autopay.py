@@ -20,6 +20,11 @@ class CreditAutopayCommon(CreditSpendCommon, CreditTopupCommon):
     def shortfall_emails(self, invoice):
         return invoice.message_ids.filtered(lambda m: "do not cover" in (m.subject or ""))
 
+    def run_daily_autopay(self):
+        """The daily action, which works in transactions of its own, then read afresh."""
+        self.env["account.move"]._cron_credit_autopay()
+        self.env.invalidate_all()
+
     def send_queued_invoices(self):
         """Run Odoo's background sending job, which mails the invoices marked to send."""
         self.env["account.move"]._cron_account_move_send()
@@ -61,8 +66,8 @@ class TestCreditAutopay(CreditAutopayCommon):
         self.assertIn("250.00", email.body, "what is missing")
         self.assertIn("/my/credits/buy", email.body)
 
-        self.env["account.move"]._cron_credit_autopay()
-        self.env["account.move"]._cron_credit_autopay()
+        self.run_daily_autopay()
+        self.run_daily_autopay()
         self.assertEqual(len(self.shortfall_emails(invoice)), 1, "told once")
         self.assertEqual(invoice.payment_state, "not_paid")
         self.assert_invariants()
@@ -85,7 +90,7 @@ class TestCreditAutopay(CreditAutopayCommon):
         self.assertEqual((later | sooner).mapped("payment_state"), ["not_paid", "not_paid"])
 
         self.adjust(self.wallet, 400.0)  # 500: covers one invoice
-        self.env["account.move"]._cron_credit_autopay()
+        self.run_daily_autopay()
 
         self.assertEqual(sooner.payment_state, "paid")
         self.assertEqual(later.payment_state, "not_paid")
@@ -174,7 +179,7 @@ class TestCreditAutopay(CreditAutopayCommon):
             )
         )
         elsewhere.action_post()
-        self.env["account.move"]._cron_credit_autopay()
+        self.run_daily_autopay()
 
         for move in (foreign, refund, bill, elsewhere):
             self.assertEqual(move.payment_state, "not_paid", move.move_type)

@@ -14,7 +14,7 @@ class TestCreditInvoicePaymentWizard(CreditSpendCommon):
         return (
             self.env[action["res_model"]]
             .with_user(user or self.billing_user)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({})
         )
 
