@@ -1,11 +1,12 @@
 """Every way a paid credit purchase can end: refunds, voids, captures, test payments, credits
 that could not be granted, and who may touch a purchase at all."""
 
+import json
 from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import CreditTopupCommon, CreditWebhookCase
@@ -493,3 +494,56 @@ class TestCreditPurchaseRefundWebhooks(CreditWebhookCase, CreditPurchaseLifeComm
 
         self.assertEqual(self.wallet.balance, 0.0)
         self.assert_invariants()
+
+
+@tagged("post_install", "-at_install")
+class TestWhoCreatesCreditsOverRpc(CreditPurchaseLifeCommon, HttpCase):
+    """What a Billing user's browser or script can send: JSON-RPC calls to the ORM."""
+
+    def call_kw(self, model, method, args, kwargs=None):
+        """The JSON-RPC answer, error included, of one ORM call."""
+        params = {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}
+        response = self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
+            headers={"Content-Type": "application/json"},
+        )
+        return response.json()
+
+    def test_a_billing_user_cannot_forge_or_confirm_a_credit_purchase_over_rpc(self):
+        tx = self.create_credit_tx(self.package)
+        self.authenticate("billing_bill", "billing_bill")
+
+        for method, args in (
+            ("write", [[tx.id], {"credit_amount": 1000.0}]),
+            ("write", [[tx.id], {"state": "done"}]),
+            ("write", [[tx.id], {"amount": 1.0}]),
+            (
+                "create",
+                [
+                    {
+                        "provider_id": self.provider.id,
+                        "payment_method_id": self.payment_method.id,
+                        "amount": 1.0,
+                        "currency_id": self.company.currency_id.id,
+                        "partner_id": self.contact.id,
+                        "credit_wallet_id": self.wallet.id,
+                        "credit_amount": 1000.0,
+                    }
+                ],
+            ),
+        ):
+            with self.subTest(method=method, args=args), mute_logger("odoo.http"):
+                answer = self.call_kw("payment.transaction", method, args)
+                self.assertNotIn("result", answer)
+                self.assertIn("credit", answer["error"]["data"]["message"].lower())
+
+        self.env.invalidate_all()
+        self.assertRecordValues(tx, [{"state": "draft", "credit_amount": 100.0, "amount": 100.0}])
+        self.assertEqual(
+            self.env["payment.transaction"].search_count(
+                [("credit_wallet_id", "=", self.wallet.id)]
+            ),
+            1,
+        )
+        self.assertEqual(self.wallet.balance, 0.0)
