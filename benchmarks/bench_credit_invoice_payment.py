@@ -33,8 +33,6 @@ Environment: ODOO_SRC, ODOO_CONF, PYTHON, PGHOST, PGPORT, DB_USER as for the rep
 tests (tests/odoo_server.py); BENCH_DB, MODULE_DB, TEMPLATE_DB, BENCH_KEEP_DB.
 """
 
-import argparse
-import os
 import re
 import statistics
 import sys
@@ -44,10 +42,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from odoo_server import (  # noqa: E402
-    REPO_ROOT,
     OdooServer,
-    create_database_with_module,
-    drop_database,
+    sample_arguments,
+    throwaway_database,
 )
 
 SAMPLES = 25
@@ -249,26 +246,11 @@ def report(samples, warm_up, timings, buttons, queries):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--samples", type=int, default=SAMPLES)
-    parser.add_argument("--warm-up", type=int, default=WARM_UP)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    if args.samples < 2 or args.warm_up < 0:
-        parser.error("at least 2 samples, and a warm-up of 0 or more rounds")
-
-    database = os.environ.get("BENCH_DB", "cw_bench_credit_invoice")
-    log_dir = REPO_ROOT / ".odoo" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    server_log = log_dir / "bench-credit-invoice-payment-server.log"
-    print(f"Preparing the throwaway database {database} ...", flush=True)
-    create_database_with_module(database, log_dir / "bench-credit-invoice-payment-install.log")
-    try:
-        with OdooServer(database, server_log, workers=args.workers) as server:
+    args = sample_arguments(__doc__.split("\n")[0], SAMPLES, WARM_UP)
+    label = "bench-credit-invoice-payment"
+    with throwaway_database("cw_bench_credit_invoice", label) as (database, log_dir):
+        with OdooServer(database, log_dir / f"{label}-server.log", args.workers) as server:
             timings, buttons, queries = measure(server, args.samples, args.warm_up)
-    finally:
-        if os.environ.get("BENCH_KEEP_DB") != "1":
-            drop_database(database)
     report(args.samples, args.warm_up, timings, buttons, queries)
     return 0
 

@@ -29,24 +29,20 @@ tests (tests/odoo_server.py); BENCH_DB, MODULE_DB, TEMPLATE_DB, BENCH_KEEP_DB.
 """
 
 import argparse
-import os
 import re
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import psycopg2
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from odoo_server import (  # noqa: E402
-    PG_ARGS,
-    REPO_ROOT,
     OdooServer,
-    create_database_with_module,
-    drop_database,
+    connect,
+    throwaway_database,
 )
 
 DEFAULT_SIZES = (100, 10_000, 100_000)
@@ -57,14 +53,6 @@ PAGE = "/my/credits"
 ROWS_PER_PAGE = 20
 # werkzeug's access log line ends with: SQL query count, SQL time, other time
 ACCESS_LOG = re.compile(r'"GET /my/credits HTTP/1\.1" 200 - (\d+) ')
-
-
-def connect(database):
-    connection = psycopg2.connect(
-        host=PG_ARGS[1], port=PG_ARGS[3], user=PG_ARGS[5], dbname=database
-    )
-    connection.autocommit = True
-    return connection
 
 
 def keep_model_entry(cursor):
@@ -270,13 +258,9 @@ def main():
     if sizes[0] < ROWS_PER_PAGE:
         parser.error(f"sizes must be at least {ROWS_PER_PAGE}, one full page")
 
-    database = os.environ.get("BENCH_DB", "cw_bench_portal")
-    log_dir = REPO_ROOT / ".odoo" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    server_log = log_dir / "bench-portal-history-server.log"
-    print(f"Preparing the throwaway database {database} ...", flush=True)
-    create_database_with_module(database, log_dir / "bench-portal-history-install.log")
-    try:
+    label = "bench-portal-history"
+    with throwaway_database("cw_bench_portal", label) as (database, log_dir):
+        server_log = log_dir / f"{label}-server.log"
         connection = connect(database)
         try:
             cursor = connection.cursor()
@@ -285,9 +269,6 @@ def main():
                 timings, queries, exports = measure(server, cursor, sizes, server_log)
         finally:
             connection.close()
-    finally:
-        if os.environ.get("BENCH_KEEP_DB") != "1":
-            drop_database(database)
     ratio = report(sizes, timings, queries, exports)
     return 0 if ratio <= TARGET_RATIO else 1
 

@@ -1,8 +1,7 @@
 import os
 
-import psycopg2
 import pytest
-from odoo_server import PG_ARGS, REPO_ROOT, OdooServer, create_database_with_module, drop_database
+from odoo_server import REPO_ROOT, OdooServer, connect, create_database_with_module, drop_database
 
 WORKERS = 4
 # CI uses the default; a developer running the tests beside CI picks another name
@@ -42,9 +41,7 @@ def server(module_database, log_dir):
 @pytest.fixture
 def db(module_database):
     """An autocommit cursor on the module database, to check what workers committed."""
-    host, port, user = PG_ARGS[1], PG_ARGS[3], PG_ARGS[5]
-    connection = psycopg2.connect(host=host, port=port, user=user, dbname=module_database)
-    connection.autocommit = True
+    connection = connect(module_database)
     yield connection.cursor()
     connection.close()
 
@@ -80,3 +77,58 @@ def assert_ledger_matches_wallet(db, wallet_id):
         running += amount
         assert running_balance == running >= 0
     assert balance == running
+
+
+def assert_no_half_written_movement(db, company_id):
+    """DESIGN.md invariant 5: a movement is whole or absent.
+
+    Every ledger entry has its posted journal entry, which moves the Customer Credit account
+    by the entry's amount, and every journal item on that account, in any state, belongs to
+    the journal entry of a ledger entry.
+    """
+    db.execute(
+        """SELECT e.id, m.state FROM credit_ledger_entry e
+             LEFT JOIN account_move m ON m.id = e.move_id
+            WHERE e.company_id = %s AND m.state IS DISTINCT FROM 'posted'""",
+        [company_id],
+    )
+    assert db.fetchall() == [], "ledger entries without a posted journal entry"
+    db.execute(
+        """WITH entries AS (SELECT move_id, SUM(amount) AS amount FROM credit_ledger_entry
+                             WHERE company_id = %(company)s GROUP BY move_id),
+                credit_lines AS (SELECT l.move_id, SUM(l.credit - l.debit) AS amount
+                                   FROM account_move_line l
+                                   JOIN res_company c ON c.id = l.company_id
+                                  WHERE l.company_id = %(company)s
+                                    AND l.account_id = c.credit_account_id
+                                  GROUP BY l.move_id)
+           SELECT COALESCE(e.move_id, l.move_id), e.amount, l.amount
+             FROM entries e FULL JOIN credit_lines l ON l.move_id = e.move_id
+            WHERE e.amount IS DISTINCT FROM l.amount""",
+        {"company": company_id},
+    )
+    assert db.fetchall() == [], "journal entries and ledger entries disagree on Customer Credit"
+
+
+def assert_transactions_credit_once(db):
+    """DESIGN.md invariant 4: a payment transaction moves a wallet once per kind, one payment."""
+    db.execute(
+        """SELECT payment_transaction_id, kind, COUNT(*) FROM credit_ledger_entry
+            WHERE payment_transaction_id IS NOT NULL GROUP BY 1, 2 HAVING COUNT(*) > 1"""
+    )
+    assert db.fetchall() == [], "transactions that moved a wallet twice"
+    db.execute(
+        """SELECT payment_transaction_id, COUNT(*) FROM account_payment
+            WHERE payment_transaction_id IS NOT NULL GROUP BY 1 HAVING COUNT(*) > 1"""
+    )
+    assert db.fetchall() == [], "transactions with two payments"
+
+
+def assert_every_invariant(db, company_id):
+    """DESIGN.md invariants 1 to 5 for every wallet of the company and its books."""
+    db.execute("SELECT id FROM credit_wallet WHERE company_id = %s ORDER BY id", [company_id])
+    for (wallet_id,) in db.fetchall():
+        assert_ledger_matches_wallet(db, wallet_id)
+    assert_books_match_wallets(db, company_id)
+    assert_no_half_written_movement(db, company_id)
+    assert_transactions_credit_once(db)

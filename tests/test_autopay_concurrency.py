@@ -11,8 +11,7 @@ from collections import Counter
 from decimal import Decimal
 
 from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
-from odoo_server import RpcError
-from test_spend_concurrency import at_once, call, demo_id, start_credit_payment, submit
+from odoo_server import RpcError, at_once, start_credit_payment, submit_credit_payment
 
 ROUNDS = 3
 _customer_numbers = itertools.count(1)
@@ -21,24 +20,19 @@ _customer_numbers = itertools.count(1)
 def new_autopay_customer(server, balance):
     """A customer company with a portal contact, ``balance`` credits and auto-pay off (yet)."""
     number = next(_customer_numbers)
-    company_id = call(
-        server,
+    company_id = server.call(
         "res.partner",
         "create",
         {"name": f"Autopay Race {number} Ltd", "is_company": True, "email": "race@example.com"},
     )
-    contact_id = call(
-        server,
+    contact_id = server.call(
         "res.partner",
         "create",
         {"name": f"Rita Race {number}", "parent_id": company_id, "email": "rita@example.com"},
     )
     login = f"autopay_race_{number}_{company_id}"
-    portal_group_id = call(
-        server, "ir.model.data", "check_object_reference", "base", "group_portal"
-    )[1]
-    call(
-        server,
+    portal_group_id = server.ref("base.group_portal")
+    server.call(
         "res.users",
         "create",
         {
@@ -49,20 +43,18 @@ def new_autopay_customer(server, balance):
             "groups_id": [(6, 0, [portal_group_id])],
         },
     )
-    wallet_id = call(server, "credit.wallet", "create", {"partner_id": company_id})
-    wizard_id = call(
-        server,
+    wallet_id = server.call("credit.wallet", "create", {"partner_id": company_id})
+    wizard_id = server.call(
         "credit.wallet.adjustment",
         "create",
         {"wallet_id": wallet_id, "direction": "in", "amount": balance, "reason": "race"},
     )
-    call(server, "credit.wallet.adjustment", "action_apply", [wizard_id])
+    server.call("credit.wallet.adjustment", "action_apply", [wizard_id])
     return company_id, wallet_id, server.authenticate(login, login)
 
 
 def draft_invoice(server, partner_id, amount):
-    return call(
-        server,
+    return server.call(
         "account.move",
         "create",
         {
@@ -74,7 +66,7 @@ def draft_invoice(server, partner_id, amount):
                     0,
                     0,
                     {
-                        "product_id": demo_id(server, "demo_product_seo_report"),
+                        "product_id": server.ref("credit_wallet.demo_product_seo_report"),
                         "quantity": 1,
                         "price_unit": amount,
                         "tax_ids": [(6, 0, [])],
@@ -111,21 +103,21 @@ def wallet_company(db, wallet_id):
 
 
 def test_the_daily_action_and_a_portal_payment_at_once_pay_once(server, db):
-    cron_id = demo_id(server, "ir_cron_credit_autopay")
+    cron_id = server.ref("credit_wallet.ir_cron_credit_autopay")
     winners = Counter()
     for _round in range(ROUNDS):
         customer_id, wallet_id, cookies = new_autopay_customer(server, 100.0)
         invoice_id = draft_invoice(server, customer_id, 80.0)
-        call(server, "account.move", "action_post", [invoice_id])
+        server.call("account.move", "action_post", [invoice_id])
         assert invoice_state(db, invoice_id)[1] == "not_paid", "auto-pay is still off"
         payment = start_credit_payment(server, cookies, invoice_id)
-        call(server, "res.partner", "write", [customer_id], {"credit_autopay": "always"})
+        server.call("res.partner", "write", [customer_id], {"credit_autopay": "always"})
 
         stats = Counter()
         at_once(
             [
-                lambda payment=payment, stats=stats: submit(server, payment, stats),
-                lambda: call(server, "ir.cron", "method_direct_trigger", [cron_id]),
+                lambda payment=payment, stats=stats: submit_credit_payment(server, payment, stats),
+                lambda: server.call("ir.cron", "method_direct_trigger", [cron_id]),
             ]
         )
 
@@ -147,12 +139,12 @@ def test_one_invoice_posted_twice_at_once_is_paid_once(server, db):
     outcomes = Counter()
     for _round in range(ROUNDS):
         customer_id, wallet_id, _cookies = new_autopay_customer(server, 100.0)
-        call(server, "res.partner", "write", [customer_id], {"credit_autopay": "always"})
+        server.call("res.partner", "write", [customer_id], {"credit_autopay": "always"})
         invoice_id = draft_invoice(server, customer_id, 60.0)
 
         def post(invoice_id=invoice_id):
             try:
-                call(server, "account.move", "action_post", [invoice_id])
+                server.call("account.move", "action_post", [invoice_id])
                 return "posted"
             except RpcError as error:
                 return f"refused: {str(error)[:60]}"

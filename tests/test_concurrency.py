@@ -14,18 +14,13 @@ from conftest import assert_books_match_wallets
 from odoo_server import RpcError
 
 
-def call(server, model, method, *args, **kwargs):
-    return server.execute_kw(server.uid, "admin", model, method, *args, **kwargs)
-
-
 def new_wallet(server, name):
-    partner_id = call(server, "res.partner", "create", {"name": name, "is_company": True})
-    return call(server, "credit.wallet", "create", {"partner_id": partner_id})
+    partner_id = server.call("res.partner", "create", {"name": name, "is_company": True})
+    return server.call("credit.wallet", "create", {"partner_id": partner_id})
 
 
 def prepare_adjustment(server, wallet_id, amount):
-    return call(
-        server,
+    return server.call(
         "credit.wallet.adjustment",
         "create",
         {
@@ -46,7 +41,7 @@ def apply_adjustment(server, wizard_id, stats):
     """Post a prepared adjustment: True if posted, False if refused for lack of credits."""
     for _attempt in range(RESUBMISSIONS):
         try:
-            call(server, "credit.wallet.adjustment", "action_apply", [wizard_id])
+            server.call("credit.wallet.adjustment", "action_apply", [wizard_id])
             return True
         except RpcError as error:
             if "Not enough credits" in str(error):

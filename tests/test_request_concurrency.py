@@ -10,15 +10,12 @@ Only the request's row lock and Odoo's retry of serialization failures stand bet
 and a request decided twice or a wallet credited twice.
 """
 
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from urllib.parse import urlsplit
 
-import requests
 from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
-from odoo_server import RpcError, jsonrpc
+from odoo_server import RpcError, buy_by_transfer
 
 ACCEPT_ROUNDS = 3
 ACCEPTS_AT_ONCE = 4
@@ -26,80 +23,6 @@ DECISION_ROUNDS = 4
 # the demo packages of the main company: price and credits (bonus included)
 GROWTH = ("Growth", Decimal(500), Decimal(550))
 STARTER = ("Starter", Decimal(100), Decimal(100))
-
-
-def call(server, model, method, *args, **kwargs):
-    return server.execute_kw(server.uid, "admin", model, method, *args, **kwargs)
-
-
-def buy_by_transfer(server, cookies, package_name):
-    """Buy ``package_name`` by wire transfer as the customer's browser does.
-
-    :return: the id of the credit request the pending payment opened
-    """
-    [customer] = call(
-        server, "res.users", "search_read", [("login", "=", "customer")], fields=["company_id"]
-    )
-    company_id = customer["company_id"][0]
-    [package] = call(
-        server,
-        "credit.package",
-        "search_read",
-        [("name", "=", package_name), ("company_id", "=", company_id)],
-        fields=["id"],
-    )
-    [transfer] = call(
-        server,
-        "payment.provider",
-        "search_read",
-        [("custom_mode", "=", "wire_transfer"), ("company_id", "=", company_id)],
-        fields=["id", "payment_method_ids"],
-    )
-    page = requests.get(
-        f"{server.url}/my/credits/buy?package_id={package['id']}", cookies=cookies, timeout=60
-    )
-    page.raise_for_status()
-    form = {
-        key: re.search(rf'data-{key}="([^"]*)"', page.text).group(1)
-        for key in ("amount", "transaction-route", "access-token")
-    }
-    answer = jsonrpc(
-        f"{server.url}{form['transaction-route']}",
-        {
-            "provider_id": transfer["id"],
-            "payment_method_id": transfer["payment_method_ids"][0],
-            "token_id": None,
-            "amount": float(form["amount"]),
-            "flow": "redirect",
-            "tokenization_requested": False,
-            "landing_route": "/my/credits",
-            "is_validation": False,
-            "access_token": form["access-token"],
-        },
-        cookies,
-    )
-    assert "result" in answer, answer
-    redirect_form = answer["result"]["redirect_form_html"]
-    action = re.search(r'<form[^>]* action="([^"]+)"', redirect_form).group(1)
-    reference = re.search(r'name="reference" value="([^"]+)"', redirect_form).group(1)
-    response = requests.post(
-        f"{server.url}{action}",
-        data={"reference": reference},
-        cookies=cookies,
-        allow_redirects=False,
-        timeout=60,
-    )
-    assert response.status_code == 303, response.text[:500]
-    assert urlsplit(response.headers["Location"]).path == "/payment/status"
-    [request] = call(
-        server,
-        "credit.request",
-        "search_read",
-        [("payment_transaction_id.reference", "=", reference)],
-        fields=["state"],
-    )
-    assert request["state"] == "pending", request
-    return request["id"]
 
 
 def decide_at_once(server, wizards):
@@ -114,7 +37,7 @@ def decide_at_once(server, wizards):
         method = "action_accept" if model == "credit.request.accept" else "action_reject"
         barrier.wait(timeout=60)
         try:
-            call(server, model, method, [wizard_id])
+            server.call(model, method, [wizard_id])
         except RpcError as error:
             return str(error)
         return None
@@ -125,14 +48,13 @@ def decide_at_once(server, wizards):
 
 def accept_wizard(server, request_id):
     """The Accept wizard as the manager opens it: the transfer's journal is proposed."""
-    return "credit.request.accept", call(
-        server, "credit.request.accept", "create", {"request_id": request_id}
+    return "credit.request.accept", server.call(
+        "credit.request.accept", "create", {"request_id": request_id}
     )
 
 
 def reject_wizard(server, request_id):
-    return "credit.request.reject", call(
-        server,
+    return "credit.request.reject", server.call(
         "credit.request.reject",
         "create",
         {"request_id": request_id, "reason": "No transfer with this reference arrived."},

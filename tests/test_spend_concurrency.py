@@ -9,104 +9,31 @@ only the database (row locks, constraints, Odoo's retry of serialization failure
 between them and an overdraft or a double debit.
 """
 
-import functools
 import html
-import re
-import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from html.parser import HTMLParser
-from typing import NamedTuple
-from urllib.parse import parse_qs, urlsplit
 
 import requests
 from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
-from odoo_server import jsonrpc
+from odoo_server import (
+    CREDIT_REFUSAL,
+    adjust_wallet,
+    at_once,
+    create_invoices,
+    start_credit_payment,
+    submit_credit_payment,
+)
 
 RACE_ROUNDS = 5
 DOUBLE_SUBMITS = 8
 MANY_TABS = 6
-# the refusal found when the wallet is debited: before its row lock, or under it
-REFUSAL = re.compile(r"does not cover|Not enough credits")
-# a request Odoo gave up on after its own retries wrote nothing; the customer submits the
-# payment again, and so does the test, a bounded number of times
-RESUBMISSIONS = 5
-
-
-class CreditPayment(NamedTuple):
-    """A credit transaction a tab created, and the form its page would submit."""
-
-    cookies: dict
-    invoice_id: int
-    reference: str
-    action: str
-    fields: dict
-
-
-class Tags(HTMLParser):
-    """Every start tag of a page with its attributes (values unescaped)."""
-
-    def __init__(self, text):
-        super().__init__()
-        self.found = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self.found.append((tag, dict(attrs)))
-
-    def one(self, attribute, value=None, tag=None):
-        matches = [
-            attrs
-            for name, attrs in self.found
-            if attribute in attrs
-            and (value is None or attrs[attribute] == value)
-            and (tag is None or name == tag)
-        ]
-        assert len(matches) == 1, f"expected one element with {attribute}={value}: {matches}"
-        return matches[0]
-
-
-def call(server, model, method, *args, **kwargs):
-    return server.execute_kw(server.uid, "admin", model, method, *args, **kwargs)
-
-
-@functools.cache
-def demo_id(server, name):
-    return call(server, "ir.model.data", "check_object_reference", "credit_wallet", name)[1]
 
 
 def create_invoice(server, amount):
-    """A posted invoice of ``amount`` (no tax) for Northwind, already sent to the customer.
-
-    Sent, as invoices customers pay online are: paying an unsent one makes Odoo's
-    post-processing email it, whose PDF needs wkhtmltopdf.
-    """
-    invoice_id = call(
-        server,
-        "account.move",
-        "create",
-        {
-            "move_type": "out_invoice",
-            "partner_id": demo_id(server, "demo_partner_northwind"),
-            "invoice_line_ids": [
-                (
-                    0,
-                    0,
-                    {
-                        "product_id": demo_id(server, "demo_product_seo_report"),
-                        "quantity": 1,
-                        "price_unit": amount,
-                        "tax_ids": [(6, 0, [])],
-                    },
-                )
-            ],
-        },
-    )
-    call(server, "account.move", "action_post", [invoice_id])
-    call(server, "account.move", "write", [invoice_id], {"is_move_sent": True})
-    return invoice_id
+    """A posted invoice of ``amount`` for Northwind, sent to the customer."""
+    partner_id = server.ref("credit_wallet.demo_partner_northwind")
+    return create_invoices(server, partner_id, [amount])[0]
 
 
 def wallet_balance(db, wallet_id):
@@ -118,89 +45,8 @@ def set_balance(server, db, wallet_id, target):
     """Bring the wallet to ``target`` credits with the manual adjustment wizard."""
     difference = Decimal(target) - wallet_balance(db, wallet_id)
     if difference:
-        wizard_id = call(
-            server,
-            "credit.wallet.adjustment",
-            "create",
-            {
-                "wallet_id": wallet_id,
-                "direction": "in" if difference > 0 else "out",
-                "amount": float(abs(difference)),
-                "reason": "spend concurrency test",
-            },
-        )
-        call(server, "credit.wallet.adjustment", "action_apply", [wizard_id])
+        adjust_wallet(server, wallet_id, float(difference), "spend concurrency test")
     assert wallet_balance(db, wallet_id) == Decimal(target)
-
-
-def start_credit_payment(server, cookies, invoice_id):
-    """Open the invoice's page, choose Credits and create the transaction, as the page's JS.
-
-    The session then monitors this transaction: /payment/credit/process accepts no other.
-    """
-    page = requests.get(f"{server.url}/my/invoices/{invoice_id}", cookies=cookies, timeout=60)
-    page.raise_for_status()
-    tags = Tags(page.text)
-    form = tags.one("data-transaction-route")
-    credits = tags.one("data-provider-code", "credit", tag="input")
-    assert int(credits["data-payment-option-id"]) == demo_id(server, "payment_method_credit")
-    landing_route = form["data-landing-route"]
-    answer = jsonrpc(
-        f"{server.url}{form['data-transaction-route']}",
-        {
-            "access_token": parse_qs(urlsplit(landing_route).query)["access_token"][0],
-            "provider_id": int(credits["data-provider-id"]),
-            "payment_method_id": int(credits["data-payment-option-id"]),
-            "token_id": None,
-            "amount": float(form["data-amount"]),
-            "flow": "redirect",
-            "tokenization_requested": False,
-            "landing_route": landing_route,
-            "is_validation": False,
-            "credit_fingerprint": tags.one("data-credit-fingerprint")["data-credit-fingerprint"],
-        },
-        cookies,
-    )
-    assert "result" in answer, answer
-    redirect_form = Tags(answer["result"]["redirect_form_html"])
-    fields = {attrs["name"]: attrs["value"] for tag, attrs in redirect_form.found if tag == "input"}
-    return CreditPayment(
-        cookies=cookies,
-        invoice_id=invoice_id,
-        reference=answer["result"]["reference"],
-        action=redirect_form.one("action", tag="form")["action"],
-        fields=fields,
-    )
-
-
-def submit(server, payment, stats):
-    """POST the payment form; resubmit it if the request failed after Odoo's retries."""
-    for _attempt in range(RESUBMISSIONS):
-        response = requests.post(
-            f"{server.url}{payment.action}",
-            data=payment.fields,
-            cookies=payment.cookies,
-            allow_redirects=False,
-            timeout=120,
-        )
-        if response.status_code == 303:
-            assert urlsplit(response.headers["Location"]).path == "/payment/status"
-            return
-        assert response.status_code == 500, f"{response.status_code}: {response.text[:500]}"
-        stats["resubmitted"] += 1
-    raise AssertionError(f"{payment.reference} still failing after {RESUBMISSIONS} submissions")
-
-
-def at_once(functions):
-    """Run the functions in threads released at the same moment; return their results."""
-    barrier = threading.Barrier(len(functions))
-
-    def run(function):
-        barrier.wait(timeout=60)
-        return function()
-
-    with ThreadPoolExecutor(max_workers=len(functions)) as pool:
-        return list(pool.map(run, functions))
 
 
 def transaction(db, reference):
@@ -255,7 +101,7 @@ def assert_refused(server, db, payment, amount):
     """The payment ended in error, says why, and left the wallet and its invoice alone."""
     tx_id, state, message, _post_processed = transaction(db, payment.reference)
     assert state == "error", (payment.reference, state, message)
-    assert REFUSAL.search(message or ""), message
+    assert CREDIT_REFUSAL.search(message or ""), message
     assert message in status_page(server, payment.cookies), "the customer is told why"
     assert invoice_payment(db, payment.invoice_id) == ("not_paid", amount)
     assert spendings(db, [tx_id]) == ([], [])
@@ -263,11 +109,10 @@ def assert_refused(server, db, payment, amount):
 
 def northwind(server):
     """The demo customer's wallet and company."""
-    [wallet] = call(
-        server,
+    [wallet] = server.call(
         "credit.wallet",
         "read",
-        [demo_id(server, "demo_wallet_northwind")],
+        [server.ref("credit_wallet.demo_wallet_northwind")],
         ["company_id"],
     )
     return wallet["id"], wallet["company_id"][0]
@@ -288,7 +133,12 @@ def test_two_tabs_paying_more_than_the_balance_pay_one_invoice(server, db):
         ]
         log_position = server.log_position()
 
-        at_once([lambda payment=payment: submit(server, payment, stats) for payment in payments])
+        at_once(
+            [
+                lambda payment=payment: submit_credit_payment(server, payment, stats)
+                for payment in payments
+            ]
+        )
 
         round_retried, round_given_up = server.concurrency_retries(log_position)
         retried, given_up = retried + round_retried, given_up + round_given_up
@@ -321,7 +171,7 @@ def test_double_submit_of_one_payment_debits_once(server, db):
     log_position = server.log_position()
     stats = Counter()
 
-    at_once([lambda: submit(server, payment, stats)] * DOUBLE_SUBMITS)
+    at_once([lambda: submit_credit_payment(server, payment, stats)] * DOUBLE_SUBMITS)
 
     retried, given_up = server.concurrency_retries(log_position)
     print(
@@ -349,7 +199,12 @@ def test_many_tabs_paying_many_invoices_never_overdraw(server, db):
     stats = Counter()
     started = time.monotonic()
 
-    at_once([lambda payment=payment: submit(server, payment, stats) for payment in payments])
+    at_once(
+        [
+            lambda payment=payment: submit_credit_payment(server, payment, stats)
+            for payment in payments
+        ]
+    )
 
     retried, given_up = server.concurrency_retries(log_position)
     print(

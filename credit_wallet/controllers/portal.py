@@ -1,3 +1,4 @@
+import ast
 import csv
 import io
 import os
@@ -6,17 +7,25 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 
+import babel.dates
 import pytz
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import NotFound
 from werkzeug.wsgi import wrap_file
 
 from odoo import fields, http
 from odoo.http import content_disposition, request
 from odoo.tools import float_repr
 from odoo.tools.mimetypes import guess_mimetype
-from odoo.tools.misc import format_amount, xlsxwriter
+from odoo.tools.misc import (
+    babel_locale_parse,
+    format_amount,
+    get_lang,
+    posix_to_ldml,
+    xlsxwriter,
+)
 
 from odoo.addons.account_payment.controllers.portal import PortalAccount
+from odoo.addons.base.models.res_lang import intersperse
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 HISTORY_PAGE_SIZE = 20
@@ -152,6 +161,7 @@ class CreditWalletPortal(PortalAccount):
             "credit_autopay": user.partner_id.sudo()._credit_autopay_enabled(user.company_id),
             "currency": user.company_id.currency_id,
             "entries": entries_sudo,
+            "history_rows": self._credit_history_rows(entries_sudo, user.company_id.currency_id),
             "reference_urls": self._credit_reference_urls(entries_sudo),
             "pager": pager,
             "past_end": past_end,
@@ -160,8 +170,6 @@ class CreditWalletPortal(PortalAccount):
             "notices": notices,
             "export_csv_url": f"/my/credits/export/csv{query}",
             "export_xlsx_url": f"/my/credits/export/xlsx{query}",
-            "show_buy_credits": self._credit_page_exists("/my/credits/buy"),
-            "show_credit_requests": self._credit_page_exists("/my/credits/requests"),
         }
 
     def _credit_history_domain(self, wallet_sudo, date_start, date_end):
@@ -174,6 +182,61 @@ class CreditWalletPortal(PortalAccount):
         if date_end:
             domain.append(("date", "<", self._credit_utc_datetime(date_end + timedelta(days=1))))
         return domain
+
+    def _credit_history_rows(self, entries_sudo, currency):
+        """The history's rows as the page shows them, formatted once for all rows.
+
+        What QWeb's datetime and monetary widgets would print, without their per-cell cost:
+        the date in the customer's time zone and language, the amounts with the currency.
+        """
+        env = request.env
+        lang = get_lang(env)
+        locale = babel_locale_parse(lang.code)
+        pattern = posix_to_ldml(f"{lang.date_format} {lang.time_format}", locale=locale)
+        timezone = self._credit_timezone()
+        type_labels = dict(entries_sudo._fields["entry_type"]._description_selection(env))
+        format_credits = self._credit_amount_formatter(lang, currency)
+        return [
+            {
+                "entry": entry,
+                "date": babel.dates.format_datetime(
+                    pytz.utc.localize(entry.date).astimezone(timezone),
+                    format=pattern,
+                    locale=locale,
+                ),
+                "type_label": type_labels[entry.entry_type],
+                "amount": format_credits(entry.amount),
+                "running_balance": format_credits(entry.running_balance),
+            }
+            for entry in entries_sudo
+        ]
+
+    @staticmethod
+    def _credit_amount_formatter(lang, currency):
+        """A function printing amounts as ``format_amount`` does, with the language and the
+        currency read once for all rows instead of once per amount."""
+        fmt = f"%.{currency.decimal_places}f"
+        grouping = ast.literal_eval(lang.grouping)
+        symbol = currency.symbol or ""
+        pre, post = (
+            (f"{symbol}\N{NO-BREAK SPACE}", "")
+            if currency.position == "before"
+            else (
+                "",
+                f"\N{NO-BREAK SPACE}{symbol}",
+            )
+        )
+
+        def format_credits(amount):
+            integer, _dot, decimals = (fmt % currency.round(amount)).partition(".")
+            integer = intersperse(integer, grouping, lang.thousands_sep or "")[0]
+            number = lang.decimal_point.join(filter(None, [integer, decimals]))
+            number = number.replace(" ", "\N{NO-BREAK SPACE}").replace(
+                "-", "-\N{ZERO WIDTH NO-BREAK SPACE}"
+            )
+            return f"{pre}{number}{post}"
+
+        return format_credits
 
     def _credit_reference_urls(self, entries_sudo):
         """Portal URL of each entry's reference the signed-in user may open, by entry id.
@@ -198,14 +261,6 @@ class CreditWalletPortal(PortalAccount):
             for entry in entries_sudo
             if entry.reference
         }
-
-    def _credit_page_exists(self, path):
-        """Whether a page of the credit hub is installed (Buy Credits and requests come later)."""
-        try:
-            request.env["ir.http"].routing_map().bind("").match(path, method="GET")
-        except HTTPException:
-            return False
-        return True
 
     # -------------------------------------------------------------------------
     # /my/credits/requests

@@ -127,12 +127,16 @@ class CreditWallet(models.Model):
         failure, which Odoo retries.
         """
         company = company or self.env.company
-        commercial = partner.commercial_partner_id
-        domain = [("partner_id", "=", commercial.id), ("company_id", "=", company.id)]
         # sudo: the wallet is looked up for this one partner, whose caller checked access
-        wallet_sudo = self.sudo().search(domain, limit=1)
+        commercial_sudo = partner.sudo().commercial_partner_id
+        domain = [("partner_id", "=", commercial_sudo.id), ("company_id", "=", company.id)]
+        # read through the partner's wallets, which the ORM keeps for the whole request: the
+        # header, the tile and the page of one request look the wallet up once
+        wallet_sudo = commercial_sudo.credit_wallet_ids.filtered(
+            lambda wallet: wallet.company_id == company
+        )[:1]
         if wallet_sudo or not create:
-            return wallet_sudo
+            return wallet_sudo.with_env(self.sudo().env)
         self.env.cr.execute(
             SQL(
                 """
@@ -142,12 +146,13 @@ class CreditWallet(models.Model):
                 VALUES (%s, %s, 0, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
                 ON CONFLICT (partner_id, company_id) DO NOTHING
                 """,
-                commercial.id,
+                commercial_sudo.id,
                 company.id,
                 self.env.uid,
                 self.env.uid,
             )
         )
+        commercial_sudo.invalidate_recordset(["credit_wallet_ids"])
         return self.sudo().search(domain, limit=1)
 
     # -------------------------------------------------------------------------

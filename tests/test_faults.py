@@ -1,0 +1,659 @@
+"""Faults while money moves, and the add-on's own life cycle, on real Odoo servers.
+
+- A worker process killed (SIGKILL) in the middle of crediting a purchase and of paying an
+  invoice with credits: the test holds a PostgreSQL lock the posting service waits for,
+  sees the worker wait for it, kills that worker, then lets go. The movement is whole or
+  absent, and the same notification or payment, sent again, completes it exactly once.
+- The workers' database connections cut (``pg_terminate_backend``) again and again while
+  clients move wallets: clients get errors, the books never hold half a movement, and the
+  server serves again afterwards.
+- An upgrade of the add-on on a database holding wallets, ledger, purchases, requests and
+  spends changes none of them and logs no warning; an uninstall keeps every journal entry
+  and payment in the books, and a reinstall installs cleanly.
+"""
+
+import contextlib
+import re
+import signal
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import psutil
+import pytest
+import requests
+from conftest import DATABASE, LOG_PREFIX, assert_every_invariant
+from odoo_server import (
+    CREDIT_REFUSAL,
+    OdooServer,
+    RpcError,
+    adjust_wallet,
+    buy_by_transfer,
+    connect,
+    create_database_with_module,
+    create_invoices,
+    create_portal_customers,
+    credit_purchase_form,
+    drop_database,
+    log_errors,
+    odoo_bin,
+    odoo_shell,
+    payment_provider,
+    poll_payment_status,
+    rpc_result,
+    simulate_demo_payment,
+    start_credit_payment,
+    start_credit_purchase,
+    start_package_purchase,
+    submit_credit_payment,
+)
+
+WAIT = 30  # seconds, for a worker to reach a pause and for a killed backend to go
+
+
+# -------------------------------------------------------------------------------------------
+# a. A worker killed in the middle of a movement
+# -------------------------------------------------------------------------------------------
+
+
+class Pause(NamedTuple):
+    """A lock the test holds, and the statement of the posting service that waits for it."""
+
+    lock: str
+    waiting_statement: str  # a LIKE pattern
+
+
+PAUSES = {
+    # the service waits for the wallet's row lock: the purchase's transaction is already
+    # marked done in the worker's database transaction
+    "at the wallet lock": Pause(
+        "SELECT id FROM credit_wallet WHERE id = %(wallet)s FOR UPDATE",
+        "SELECT balance FROM credit_wallet WHERE id = % FOR UPDATE",
+    ),
+    # the service waits to write the ledger entry: its journal entry and payment are written
+    "before the ledger entry": Pause(
+        "LOCK TABLE credit_ledger_entry IN SHARE MODE", 'INSERT INTO "credit_ledger_entry"%'
+    ),
+}
+
+
+@contextlib.contextmanager
+def holding(database, lock, wallet_id):
+    """Hold ``lock`` in a transaction of the test's own until the block ends."""
+    connection = connect(database)
+    connection.autocommit = False
+    try:
+        connection.cursor().execute(lock, {"wallet": wallet_id})
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def waiting_worker(server, db, statement):
+    """The database backend waiting for the test's lock, and the Odoo worker it serves."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        db.execute(
+            """SELECT pid, client_port FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'
+                  AND query LIKE %s""",
+            [statement],
+        )
+        rows = db.fetchall()
+        if rows:
+            [(backend_pid, client_port)] = rows
+            return backend_pid, worker_connected_from(server, client_port)
+        time.sleep(0.05)
+    raise AssertionError(f"no worker waited on {statement!r} within {WAIT} s")
+
+
+def worker_connected_from(server, port):
+    """The worker of ``server`` whose database connection leaves from local ``port``.
+
+    Workers inherit the registry of the preforking server, so Odoo's application_name
+    (odoo-<pid>) names the server, not the worker: the socket tells them apart.
+    """
+    assert port and port > 0, "the test needs Odoo to reach PostgreSQL over TCP (PGHOST)"
+    for worker in psutil.Process(server.process.pid).children():
+        if any(
+            connection.laddr and connection.laddr.port == port
+            for connection in worker.connections(kind="tcp")
+        ):
+            return worker
+    raise AssertionError(f"no worker of the server has a connection from port {port}")
+
+
+def tables_written(db, backend_pid):
+    """Tables the backend's open transaction has inserted into or updated."""
+    db.execute(
+        """SELECT DISTINCT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+            WHERE l.pid = %s AND l.mode = 'RowExclusiveLock' AND l.granted AND c.relkind = 'r'
+            ORDER BY 1""",
+        [backend_pid],
+    )
+    return [name for (name,) in db.fetchall()]
+
+
+def wait_until_gone(db, backend_pid):
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        db.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [backend_pid])
+        if not db.fetchone():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"backend {backend_pid} still there {WAIT} s after its worker died")
+
+
+def kill_worker_in_the_middle(server, db, pause, wallet_id, send):
+    """Send a request, let the posting service reach ``pause``, SIGKILL its worker, let go.
+
+    :return: the tables the killed worker had written to, uncommitted
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with holding(server.database, pause.lock, wallet_id):
+            request = pool.submit(send)
+            backend_pid, worker = waiting_worker(server, db, pause.waiting_statement)
+            written = tables_written(db, backend_pid)
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=WAIT)
+        # the worker died under the request: the client's connection is cut
+        with pytest.raises(requests.ConnectionError):
+            request.result(timeout=WAIT)
+    wait_until_gone(db, backend_pid)
+    return written
+
+
+@pytest.fixture(scope="module")
+def fault_customer(server):
+    """A portal customer of its own: partner, wallet (100 credits), company, session."""
+    [partner_id] = create_portal_customers(server, ["faults"])
+    wallet_id = server.call("credit.wallet", "create", {"partner_id": partner_id})
+    adjust_wallet(server, wallet_id, 100, "fault tests")
+    [wallet] = server.call("credit.wallet", "read", [wallet_id], ["company_id"])
+    cookies = server.authenticate("faults", "faults")
+    return partner_id, wallet_id, wallet["company_id"][0], cookies
+
+
+def ledger_of_transaction(db, reference):
+    """State of a transaction, its wallet's balance, its entries and its payments."""
+    db.execute(
+        """SELECT tx.id, tx.state, w.balance FROM payment_transaction tx
+             JOIN credit_wallet w ON w.partner_id = (
+                  SELECT commercial_partner_id FROM res_partner WHERE id = tx.partner_id)
+            WHERE tx.reference = %s""",
+        [reference],
+    )
+    tx_id, state, balance = db.fetchone()
+    db.execute(
+        "SELECT kind, amount FROM credit_ledger_entry WHERE payment_transaction_id = %s "
+        "ORDER BY id",
+        [tx_id],
+    )
+    entries = db.fetchall()
+    db.execute(
+        "SELECT amount FROM account_payment WHERE payment_transaction_id = %s ORDER BY id",
+        [tx_id],
+    )
+    return state, balance, entries, [amount for (amount,) in db.fetchall()]
+
+
+@pytest.mark.parametrize("pause", PAUSES)
+def test_worker_killed_while_crediting_a_purchase(server, db, fault_customer, pause):
+    """The demo provider's "done" notification, its worker killed mid-crediting: no credit,
+    no payment; the same notification again credits the purchase once, bonus included."""
+    _partner_id, wallet_id, company_id, cookies = fault_customer
+    reference = start_package_purchase(server, cookies, "Growth", [("code", "=", "demo")])[
+        "reference"
+    ]
+    state, balance, entries, payments = ledger_of_transaction(db, reference)
+    assert (state, entries, payments) == ("draft", [], [])
+
+    written = kill_worker_in_the_middle(
+        server, db, PAUSES[pause], wallet_id, lambda: simulate_demo_payment(server, reference)
+    )
+
+    print(f"\ntop-up, killed {pause}; the worker had written {', '.join(written)}")
+    assert "payment_transaction" in written, "the purchase was being marked done"
+    if pause == "before the ledger entry":
+        assert {"account_move", "account_move_line", "account_payment"} <= set(written)
+    assert ledger_of_transaction(db, reference) == ("draft", balance, [], [])
+    assert_every_invariant(db, company_id)
+
+    rpc_result(simulate_demo_payment(server, reference))
+    assert rpc_result(poll_payment_status(server, cookies))["state"] == "done"
+    rpc_result(simulate_demo_payment(server, reference))  # the provider notifies twice
+
+    credited = ("done", balance + 550, [("purchase", 500), ("bonus", 50)], [500])
+    assert ledger_of_transaction(db, reference) == credited
+    assert_every_invariant(db, company_id)
+
+
+@pytest.mark.parametrize("pause", PAUSES)
+def test_worker_killed_while_paying_an_invoice_with_credits(server, db, fault_customer, pause):
+    """The portal's credit payment, its worker killed mid-debit: invoice unpaid, no debit;
+    the same payment form submitted again pays the invoice once."""
+    partner_id, wallet_id, company_id, cookies = fault_customer
+    [invoice_id] = create_invoices(server, partner_id, [30.0])
+    payment = start_credit_payment(server, cookies, invoice_id)
+    _state, balance, _entries, _payments = ledger_of_transaction(db, payment.reference)
+
+    written = kill_worker_in_the_middle(
+        server,
+        db,
+        PAUSES[pause],
+        wallet_id,
+        lambda: requests.post(
+            f"{server.url}{payment.action}",
+            data=payment.fields,
+            cookies=cookies,
+            allow_redirects=False,
+            timeout=WAIT,
+        ),
+    )
+
+    print(f"\nportal spend, killed {pause}; the worker had written {', '.join(written)}")
+    if pause == "before the ledger entry":
+        # the payment was posted and matched with the invoice, uncommitted
+        assert {"account_move", "account_payment", "account_partial_reconcile"} <= set(written)
+    assert ledger_of_transaction(db, payment.reference) == ("draft", balance, [], [])
+    db.execute("SELECT payment_state FROM account_move WHERE id = %s", [invoice_id])
+    assert db.fetchone()[0] == "not_paid"
+    assert_every_invariant(db, company_id)
+
+    stats = Counter()
+    submit_credit_payment(server, payment, stats)
+    submit_credit_payment(server, payment, stats)  # a second click finds it paid
+
+    paid = ("done", balance - 30, [("spend", -30)], [30])
+    assert ledger_of_transaction(db, payment.reference) == paid
+    db.execute("SELECT payment_state FROM account_move WHERE id = %s", [invoice_id])
+    assert db.fetchone()[0] in ("paid", "in_payment")
+    assert_every_invariant(db, company_id)
+
+
+# -------------------------------------------------------------------------------------------
+# b. The workers' database connections cut during traffic
+# -------------------------------------------------------------------------------------------
+
+CUT_EVERY = 0.3  # seconds between two rounds of pg_terminate_backend
+CUT_WALLETS = 2
+CUT_BACK_OFFICE = 6  # clients, each with CUT_ATTEMPTS adjustments and payments
+CUT_ATTEMPTS = 10
+CUT_TOP_UPS = 5  # per wallet, from a browser of its customer
+
+
+def cut_connections(database, stop, terminated):
+    """Terminate every connection of the Odoo server to ``database`` until ``stop``."""
+    connection = connect(database)
+    try:
+        cursor = connection.cursor()
+        while not stop.wait(CUT_EVERY):
+            cursor.execute(
+                """SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid))
+                     FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid()
+                      AND application_name LIKE 'odoo-%%'"""
+            )
+            terminated.append(cursor.fetchone()[0])
+    finally:
+        connection.close()
+
+
+def outcome_of(send):
+    """'moved', 'refused', or the kind of error the client got."""
+    try:
+        send()
+    except RpcError as error:
+        return "refused" if CREDIT_REFUSAL.search(str(error)) else f"error: {error}"[:120]
+    except (requests.RequestException, OSError) as error:
+        return f"error: {type(error).__name__}"
+    return "moved"
+
+
+def test_connections_cut_during_traffic_leave_no_half_written_movement(server, db):
+    """Adjustments, payments and top-ups while every Odoo connection is terminated each
+    0.3 s: the clients get errors, the books stay whole, the server serves again."""
+    logins = [f"cut{number}" for number in range(CUT_WALLETS)]
+    partner_ids = create_portal_customers(server, logins)
+    wallet_ids = server.call(
+        "credit.wallet", "create", [{"partner_id": partner_id} for partner_id in partner_ids]
+    )
+    for wallet_id in wallet_ids:
+        adjust_wallet(server, wallet_id, 200, "cut test")
+    db.execute("SELECT company_id FROM credit_wallet WHERE id = %s", [wallet_ids[0]])
+    company_id = db.fetchone()[0]
+    # what the back-office clients click: an adjustment in or out, or Pay with Credits
+    numbered = []
+    for wallet in range(CUT_WALLETS):
+        indexes = range(wallet, CUT_BACK_OFFICE * CUT_ATTEMPTS, CUT_WALLETS)
+        spends = [index for index in indexes if index % 3 == 2]
+        invoice_ids = create_invoices(
+            server, partner_ids[wallet], [float(5 + index % 40) for index in spends]
+        )
+        wizard_ids = server.call(
+            "credit.invoice.payment", "create", [{"invoice_id": id_} for id_ in invoice_ids]
+        )
+        numbered += [
+            (index, ("credit.invoice.payment", "action_pay", wizard_id, invoice_id))
+            for index, wizard_id, invoice_id in zip(spends, wizard_ids, invoice_ids, strict=True)
+        ]
+        adjustments = [index for index in indexes if index % 3 != 2]
+        wizard_ids = server.call(
+            "credit.wallet.adjustment",
+            "create",
+            [
+                {
+                    "wallet_id": wallet_ids[wallet],
+                    "direction": "in" if index % 3 else "out",
+                    "amount": 5 + index % 40,
+                    "reason": f"cut test {index}",
+                }
+                for index in adjustments
+            ],
+        )
+        numbered += [
+            (index, ("credit.wallet.adjustment", "action_apply", wizard_id, f"cut test {index}"))
+            for index, wizard_id in zip(adjustments, wizard_ids, strict=True)
+        ]
+    clicks = [click for _index, click in sorted(numbered)]
+    browsers = [server.authenticate(login, login) for login in logins]
+    demo = payment_provider(server, [("code", "=", "demo"), ("company_id", "=", company_id)])
+    forms = [credit_purchase_form(server, cookies, amount=40) for cookies in browsers]
+    references = []
+
+    def back_office(client):
+        return [
+            (click, outcome_of(lambda click=click: server.call(click[0], click[1], [click[2]])))
+            for click in clicks[client::CUT_BACK_OFFICE]
+        ]
+
+    def browser(number):
+        outcomes = []
+        for _top_up in range(CUT_TOP_UPS):
+            processing = {}
+            started = outcome_of(
+                lambda processing=processing: processing.update(
+                    start_credit_purchase(server, browsers[number], forms[number], demo)
+                )
+            )
+            if started == "moved":
+                references.append(processing["reference"])
+                started = outcome_of(
+                    lambda reference=processing["reference"]: rpc_result(
+                        simulate_demo_payment(server, reference)
+                    )
+                )
+            outcomes.append(started)
+        return outcomes
+
+    stop, terminated = threading.Event(), []
+    with ThreadPoolExecutor(max_workers=CUT_BACK_OFFICE + CUT_WALLETS + 1) as pool:
+        cutter = pool.submit(cut_connections, server.database, stop, terminated)
+        started = time.monotonic()
+        office = [pool.submit(back_office, client) for client in range(CUT_BACK_OFFICE)]
+        shop = [pool.submit(browser, number) for number in range(CUT_WALLETS)]
+        office_outcomes = [pair for future in office for pair in future.result()]
+        shop_outcomes = [outcome for future in shop for outcome in future.result()]
+        stop.set()
+        cutter.result()
+    elapsed = time.monotonic() - started
+
+    # the server serves again: every worker answers a new request at once
+    for wallet_id in wallet_ids * 4:
+        adjust_wallet(server, wallet_id, 1, "after the cuts")
+
+    outcomes = [outcome for _click, outcome in office_outcomes] + shop_outcomes
+    tally = Counter(outcome.partition(":")[0] for outcome in outcomes)
+    errors = Counter(outcome for outcome in outcomes if outcome.startswith("error"))
+    committed_anyway = 0
+    for (model, _button, _wizard_id, what), outcome in office_outcomes:
+        if model == "credit.wallet.adjustment":
+            db.execute(
+                "SELECT COUNT(*) FROM credit_ledger_entry WHERE description = %s",
+                [f"Adjustment: {what}"],
+            )
+        else:
+            db.execute(
+                """SELECT COUNT(*) FROM credit_ledger_entry e
+                     JOIN account_invoice_transaction_rel r
+                       ON r.transaction_id = e.payment_transaction_id
+                    WHERE r.invoice_id = %s AND e.kind = 'spend'""",
+                [what],
+            )
+        moved = db.fetchone()[0]
+        expected = {"moved": {1}, "refused": {0}}.get(outcome, {0, 1})
+        assert moved in expected, (model, what, outcome, moved)
+        committed_anyway += outcome.startswith("error") and moved
+    # every purchase, notified again, ends credited once
+    for reference in references:
+        for _try in range(10):
+            notified = outcome_of(
+                lambda reference=reference: rpc_result(simulate_demo_payment(server, reference))
+            )
+            if notified == "moved":
+                break
+        state, _balance, entries, payments = ledger_of_transaction(db, reference)
+        assert (state, entries, payments) == ("done", [("purchase", 40)], [40]), reference
+    print(
+        f"\ncut connections: {len(clicks) + len(shop_outcomes)} attempts in {elapsed:.1f} s, "
+        f"{sum(terminated)} connections terminated in {len(terminated)} rounds; outcomes "
+        f"{dict(tally)}; {committed_anyway} errors after the movement was committed; "
+        f"errors seen: {dict(errors.most_common(4))}"
+    )
+    assert sum(terminated) and tally["error"], "the cuts must have hit requests"
+    assert_every_invariant(db, company_id)
+
+
+# -------------------------------------------------------------------------------------------
+# c. Upgrade with data in place; uninstall, then reinstall
+# -------------------------------------------------------------------------------------------
+
+# What the add-on keeps, and what the books keep of it, row by row
+SNAPSHOT = {
+    "wallets": "SELECT id, partner_id, company_id, balance FROM credit_wallet ORDER BY id",
+    "ledger": """SELECT id, wallet_id, kind, entry_type, amount, running_balance, move_id,
+                        payment_transaction_id, reversed_entry_id, description, date
+                   FROM credit_ledger_entry ORDER BY id""",
+    "requests": """SELECT id, state, payment_transaction_id, wallet_id, rejection_reason
+                     FROM credit_request ORDER BY id""",
+    "packages": "SELECT id, price, credit_amount, is_published FROM credit_package ORDER BY id",
+    "purchases": """SELECT id, credit_wallet_id, credit_package_id, credit_amount,
+                           credit_returned_amount FROM payment_transaction ORDER BY id""",
+}
+BOOKS = {
+    "journal entries": """SELECT m.id, m.name, m.state, m.journal_id, m.partner_id, m.date,
+                                 m.amount_total, m.payment_state FROM account_move m
+                           WHERE m.id IN (SELECT move_id FROM account_move_line
+                                           WHERE account_id IN %(credit_accounts)s)
+                           ORDER BY m.id""",
+    "journal items": """SELECT l.id, l.move_id, l.account_id, l.partner_id, l.debit, l.credit,
+                               l.amount_residual, l.reconciled, l.parent_state
+                          FROM account_move_line l
+                         WHERE l.move_id IN (SELECT move_id FROM account_move_line
+                                              WHERE account_id IN %(credit_accounts)s)
+                         ORDER BY l.id""",
+    "payments": """SELECT id, amount, state, payment_transaction_id, move_id, journal_id
+                     FROM account_payment WHERE payment_transaction_id IS NOT NULL
+                    ORDER BY id""",
+    "transactions": """SELECT id, reference, state, amount, provider_id, partner_id
+                         FROM payment_transaction ORDER BY id""",
+    "Customer Credit account": """SELECT account_id, SUM(credit - debit), COUNT(*)
+                                    FROM account_move_line
+                                   WHERE account_id IN %(credit_accounts)s
+                                     AND parent_state = 'posted' GROUP BY account_id""",
+}
+# the Credits providers (code "credit", "none" once uninstalled) and the cryptocurrency one
+OFFERED_PROVIDERS_OF_THE_ADDON = """
+    SELECT id, code, name->>'en_US', state FROM payment_provider
+     WHERE state <> 'disabled'
+       AND (code IN ('credit', 'none')
+            OR id IN (SELECT res_id FROM ir_model_data
+                       WHERE module = 'credit_wallet' AND model = 'payment.provider'))"""
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ \d+ (WARNING|ERROR|CRITICAL) ", re.M)
+ADDON_TABLES = ("credit_wallet", "credit_ledger_entry", "credit_request", "credit_package")
+# Odoo tries to delete each record the add-on created and keeps those still referenced
+# (packages of purchases, the demo customer of journal entries...): PostgreSQL refuses,
+# Odoo logs the refused query and moves on
+KEPT_RECORD = re.compile(
+    r"odoo\.sql_db: bad query: b'(DELETE FROM|SELECT)[^\n]*\n"
+    r"ERROR: (update or delete on table \"\w+\" violates foreign key constraint"
+    r"|relation \"\w+\" does not exist)"
+)
+
+
+def snapshot(database, queries):
+    connection = connect(database)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(
+            "SELECT DISTINCT account_id FROM account_move_line l JOIN account_account a "
+            "ON a.id = l.account_id WHERE a.name->>'en_US' = 'Customer Credit'"
+        )
+        credit_accounts = tuple(account_id for (account_id,) in cursor.fetchall())
+        state = {}
+        for name, query in queries.items():
+            cursor.execute(query, {"credit_accounts": credit_accounts})
+            state[name] = cursor.fetchall()
+        return state
+    finally:
+        connection.close()
+
+
+def populate(server):
+    """Credits moved every way the add-on knows, on the demo customer's wallet."""
+    wallet_id = server.ref("credit_wallet.demo_wallet_northwind")
+    northwind = server.ref("credit_wallet.demo_partner_northwind")
+    cookies = server.authenticate("customer", "customer")
+    adjust_wallet(server, wallet_id, 500, "upgrade test")
+    adjust_wallet(server, wallet_id, -20, "upgrade test")
+    # a purchase with bonus credits, paid online
+    reference = start_package_purchase(server, cookies, "Growth", [("code", "=", "demo")])[
+        "reference"
+    ]
+    rpc_result(simulate_demo_payment(server, reference))
+    rpc_result(poll_payment_status(server, cookies))
+    # bank transfers: one accepted into the bank journal, one left pending
+    request_id = buy_by_transfer(server, cookies, "Starter")
+    wizard_id = server.call("credit.request.accept", "create", {"request_id": request_id})
+    server.call("credit.request.accept", "action_accept", [wizard_id])
+    buy_by_transfer(server, cookies, "Starter")
+    # spends: an invoice paid in the portal, another in part from the backend
+    invoice_ids = create_invoices(server, northwind, [45.0, 80.0])
+    submit_credit_payment(server, start_credit_payment(server, cookies, invoice_ids[0]), Counter())
+    wizard_id = server.call(
+        "credit.invoice.payment", "create", {"invoice_id": invoice_ids[1], "amount": 30.0}
+    )
+    server.call("credit.invoice.payment", "action_pay", [wizard_id])
+    # a manager reverses the last adjustment
+    [entry_id] = server.call(
+        "credit.ledger.entry",
+        "search",
+        [("wallet_id", "=", wallet_id), ("kind", "=", "adjustment")],
+        limit=1,
+    )
+    server.call("credit.ledger.entry", "action_reverse", [entry_id])
+
+
+@pytest.fixture(scope="module")
+def database_in_use(log_dir):
+    """A throwaway database where customers bought, requested and spent credits."""
+    name = f"{DATABASE}_lifecycle"
+    create_database_with_module(name, log_dir / f"{LOG_PREFIX}-lifecycle-install.log")
+    try:
+        with OdooServer(name, log_dir / f"{LOG_PREFIX}-lifecycle-server.log", workers=2) as srv:
+            populate(srv)
+        yield name
+    finally:
+        drop_database(name)
+
+
+def run_without_warnings(database, install_or_update, log_path):
+    """Install (-i) or upgrade (-u) credit_wallet; its log has no WARNING, ERROR, CRITICAL."""
+    odoo_bin(
+        "-d",
+        database,
+        install_or_update,
+        "credit_wallet",
+        "--stop-after-init",
+        "--log-level=info",
+        log_path=log_path,
+    )
+    assert LOG_LINE.findall(log_path.read_text(errors="replace")) == [], f"see {log_path}"
+
+
+def test_upgrade_with_data_in_place_changes_nothing(database_in_use, log_dir):
+    """``-u credit_wallet`` on a database in use: no warning, every row as it was."""
+    before = snapshot(database_in_use, SNAPSHOT | BOOKS)
+    assert before["ledger"] and before["requests"] and before["payments"]
+    log_path = log_dir / f"{LOG_PREFIX}-lifecycle-upgrade.log"
+
+    run_without_warnings(database_in_use, "-u", log_path)
+
+    after = snapshot(database_in_use, SNAPSHOT | BOOKS)
+    for name in before:
+        assert after[name] == before[name], name
+    print(f"\nupgrade: {', '.join(f'{len(rows)} {name}' for name, rows in before.items())}")
+
+
+def module_state(database):
+    connection = connect(database)
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT state FROM ir_module_module WHERE name = 'credit_wallet'")
+        state = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename = ANY(%s)", [list(ADDON_TABLES)]
+        )
+        return state, sorted(name for (name,) in cursor.fetchall())
+    finally:
+        connection.close()
+
+
+def test_uninstall_keeps_the_books_and_reinstall_starts_afresh(database_in_use, log_dir):
+    """Uninstalling drops the wallets, their ledger, requests and packages, and keeps every
+    journal entry, payment and transaction in the books; reinstalling installs cleanly,
+    with empty wallets on a new Customer Credit account."""
+    books = snapshot(database_in_use, BOOKS)
+    wallets = snapshot(database_in_use, {"total": "SELECT SUM(balance) FROM credit_wallet"})
+    [(old_account, unspent, _items)] = books["Customer Credit account"]
+    assert unspent == wallets["total"][0][0]
+    uninstall_log = log_dir / f"{LOG_PREFIX}-lifecycle-uninstall.log"
+
+    odoo_shell(
+        database_in_use,
+        "env['ir.module.module'].search([('name', '=', 'credit_wallet')])"
+        ".button_immediate_uninstall()\n",
+        uninstall_log,
+    )
+
+    log = uninstall_log.read_text(errors="replace")
+    failure = re.findall(r"^(?:\w+\.)*\w+(?:Error|Violation): .*(?:\nDETAIL: .*)?", log, re.M)
+    assert module_state(database_in_use) == ("uninstalled", []), (uninstall_log, failure[-1:])
+    assert log_errors(log, database_in_use, allowed=KEPT_RECORD) == [], f"see {uninstall_log}"
+    # the unspent credits stay a liability on the Customer Credit account
+    assert snapshot(database_in_use, BOOKS) == books, "the books lost or changed entries"
+    # customers are offered no payment method of the removed add-on
+    offered = snapshot(database_in_use, {"providers": OFFERED_PROVIDERS_OF_THE_ADDON})
+    assert offered["providers"] == [], offered
+
+    # reinstalled as in a production database, which has no demo data
+    connection = connect(database_in_use)
+    connection.cursor().execute("UPDATE ir_module_module SET demo = false")
+    connection.close()
+    install_log = log_dir / f"{LOG_PREFIX}-lifecycle-reinstall.log"
+    run_without_warnings(database_in_use, "-i", install_log)
+
+    assert module_state(database_in_use) == ("installed", sorted(ADDON_TABLES))
+    assert snapshot(database_in_use, BOOKS) == books
+    fresh = snapshot(
+        database_in_use,
+        {
+            "wallets": "SELECT COUNT(*) FROM credit_wallet",
+            "accounts": "SELECT credit_account_id FROM res_company",
+        },
+    )
+    assert fresh["wallets"] == [(0,)]
+    assert old_account not in {account_id for (account_id,) in fresh["accounts"]}
