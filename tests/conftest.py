@@ -132,3 +132,15 @@ def assert_every_invariant(db, company_id):
     assert_books_match_wallets(db, company_id)
     assert_no_half_written_movement(db, company_id)
     assert_transactions_credit_once(db)
+
+
+def movements_of_transaction(db, tx_id):
+    """(kind, amount) of a transaction's ledger entries, and how many payments it has."""
+    db.execute(
+        "SELECT kind, amount FROM credit_ledger_entry WHERE payment_transaction_id = %s "
+        "ORDER BY id",
+        [tx_id],
+    )
+    entries = db.fetchall()
+    db.execute("SELECT COUNT(*) FROM account_payment WHERE payment_transaction_id = %s", [tx_id])
+    return entries, db.fetchone()[0]

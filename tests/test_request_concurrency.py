@@ -14,7 +14,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
+from conftest import (
+    assert_books_match_wallets,
+    assert_ledger_matches_wallet,
+    movements_of_transaction,
+)
 from odoo_server import RpcError, buy_by_transfer
 
 ACCEPT_ROUNDS = 3
@@ -72,14 +76,7 @@ def request_outcome(db, request_id):
         [request_id],
     )
     state, tx_id, tx_state, wallet_id, balance, company_id = db.fetchone()
-    db.execute(
-        "SELECT kind, amount FROM credit_ledger_entry WHERE payment_transaction_id = %s "
-        "ORDER BY id",
-        [tx_id],
-    )
-    entries = db.fetchall()
-    db.execute("SELECT COUNT(*) FROM account_payment WHERE payment_transaction_id = %s", [tx_id])
-    payments = db.fetchone()[0]
+    entries, payments = movements_of_transaction(db, tx_id)
     return {
         "state": state,
         "tx_state": tx_state,

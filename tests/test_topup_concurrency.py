@@ -8,7 +8,7 @@ Stripe or PayPal webhooks, return pages and status polls do in production.
 
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import assert_books_match_wallets
+from conftest import assert_books_match_wallets, movements_of_transaction
 from odoo_server import poll_payment_status, simulate_demo_payment, start_package_purchase
 
 SIMULTANEOUS = 12
@@ -38,14 +38,7 @@ def purchase_state(db, reference):
         [reference],
     )
     tx_id, state, wallet_id, balance, company_id = db.fetchone()
-    db.execute(
-        "SELECT kind, amount FROM credit_ledger_entry WHERE payment_transaction_id = %s "
-        "ORDER BY id",
-        [tx_id],
-    )
-    entries = db.fetchall()
-    db.execute("SELECT COUNT(*) FROM account_payment WHERE payment_transaction_id = %s", [tx_id])
-    payments = db.fetchone()[0]
+    entries, payments = movements_of_transaction(db, tx_id)
     return tx_id, state, wallet_id, balance, company_id, entries, payments
 
 

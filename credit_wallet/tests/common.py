@@ -1,3 +1,4 @@
+import json
 from unittest.mock import patch
 
 from odoo import Command
@@ -5,6 +6,29 @@ from odoo.tests import HttpCase, new_test_user
 from odoo.tools import mute_logger
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class CreditRpcMixin:
+    """ORM calls over JSON-RPC, as a browser or a script sends them (with HttpCase)."""
+
+    def call_kw(self, model, method, args, kwargs=None):
+        """The JSON-RPC answer, error included, of one ORM call by the signed-in user."""
+        params = {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}
+        return self.jsonrpc(f"/web/dataset/call_kw/{model}/{method}", params)
+
+    def call_route(self, url, params):
+        """A JSON route's answer as (result, error message)."""
+        answer = self.jsonrpc(url, params)
+        return answer.get("result"), answer.get("error", {}).get("data", {}).get("message")
+
+    def jsonrpc(self, url, params):
+        response = self.url_open(
+            url,
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200, url)
+        return response.json()
 
 
 class CreditWalletCommon(AccountTestInvoicingCommon):
@@ -44,6 +68,13 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
             cls.env,
             login="credit_user",
             groups="base.group_user,credit_wallet.group_credit_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.billing_user = new_test_user(
+            cls.env,
+            login="billing_bea",
+            groups="base.group_user,account.group_account_invoice",
             company_id=cls.company.id,
             company_ids=[cls.company.id],
         )
@@ -139,6 +170,31 @@ class CreditTopupCommon(CreditWalletCommon):
             lambda line: line.payment_provider_id == cls.provider
         ).payment_account_id
 
+    def buy_transaction_params(self, form, **overrides):
+        """What payment_form.js posts to a Buy Credits transaction route (demo provider)."""
+        return {
+            "provider_id": self.provider.id,
+            "payment_method_id": self.payment_method.id,
+            "token_id": None,
+            "amount": float(form["amount"]),
+            "flow": "direct",
+            "tokenization_requested": False,
+            "landing_route": "/my/credits",
+            "is_validation": False,
+            "access_token": form["access_token"],
+            **overrides,
+        }
+
+    @classmethod
+    def allow_custom_amounts(cls, minimum=20.0, maximum=500.0):
+        cls.company.write(
+            {
+                "credit_custom_amount_allowed": True,
+                "credit_custom_amount_min": minimum,
+                "credit_custom_amount_max": maximum,
+            }
+        )
+
     @classmethod
     def require_module(cls, name):
         """Fail, not skip: a skipped provider test would pass for what it never checked."""
@@ -202,6 +258,17 @@ class CreditTopupCommon(CreditWalletCommon):
 class CreditWebhookCase(CreditTopupCommon, HttpCase):
     """Deliver a provider's webhook notifications over HTTP, as Stripe or PayPal would."""
 
+    @classmethod
+    def prepare_stripe(cls):
+        """Stripe in test mode, with the keys of Odoo's own Stripe tests."""
+        cls.require_module("payment_stripe")
+        return cls.prepare_credit_provider(
+            "stripe",
+            stripe_secret_key="sk_test_KJtHgNwt2KS3xM7QJPr4O5E8",
+            stripe_publishable_key="pk_test_QSPnimmb4ZhtkEy3Uhdm4S6J",
+            stripe_webhook_secret="whsec_vG1fL6CMUouQ7cObF2VJprLVXT5jBLxB",
+        )
+
     webhook_url = None
     # the provider controller's authenticity check, patched as Odoo's own provider tests do
     webhook_check = None
@@ -245,13 +312,6 @@ class CreditSpendCommon(CreditWalletCommon):
                 "is_published": True,
                 "taxes_id": [Command.clear()],
             }
-        )
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="billing_bea",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
         )
         cls.flyers = cls.env["product.product"].create(
             {
@@ -301,6 +361,20 @@ class CreditSpendCommon(CreditWalletCommon):
         if post:
             invoice.action_post()
         return invoice
+
+    def create_vendor_bill(self, amount=10.0, partner=None):
+        bill = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": (partner or self.customer).id,
+                "invoice_date": "2026-01-01",
+                "invoice_line_ids": [
+                    Command.create({"name": "Hosting", "price_unit": amount, "tax_ids": []})
+                ],
+            }
+        )
+        bill.action_post()
+        return bill
 
     def create_quotation(self, products=None, partner=None, **values):
         """A sent quotation asking for full payment online, one unit of each product."""

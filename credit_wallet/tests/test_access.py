@@ -3,7 +3,7 @@ import json
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
-from .common import CreditWalletCommon
+from .common import CreditRpcMixin, CreditWalletCommon
 
 
 @tagged("post_install", "-at_install")
@@ -75,44 +75,25 @@ class TestCreditAccess(CreditWalletCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestCreditAccessRoutes(HttpCase, CreditWalletCommon):
-    def _call_kw(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {
-                        "model": model,
-                        "method": method,
-                        "args": args,
-                        "kwargs": kwargs or {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
-        return response.json()
-
+class TestCreditAccessRoutes(CreditRpcMixin, HttpCase, CreditWalletCommon):
     def test_portal_user_cannot_read_or_write_another_wallet_over_rpc(self):
         self.adjust(self.wallet, 90.0)
         self.adjust(self.other_wallet, 40.0)
         self.authenticate("portal_ada", "portal_ada")
 
-        own = self._call_kw("credit.wallet", "search_read", [[]], {"fields": ["balance"]})
+        own = self.call_kw("credit.wallet", "search_read", [[]], {"fields": ["balance"]})
         self.assertEqual(own["result"], [{"id": self.wallet.id, "balance": 90.0}])
 
-        foreign = self._call_kw("credit.wallet", "read", [[self.other_wallet.id], ["balance"]])
+        foreign = self.call_kw("credit.wallet", "read", [[self.other_wallet.id], ["balance"]])
         self.assertIn("error", foreign)
         self.assertNotIn("40", json.dumps(foreign.get("result", "")))
 
-        entries = self._call_kw(
+        entries = self.call_kw(
             "credit.ledger.entry", "search_read", [[("wallet_id", "=", self.other_wallet.id)]]
         )
         self.assertEqual(entries["result"], [])
 
-        forged = self._call_kw(
+        forged = self.call_kw(
             "credit.wallet",
             "write",
             [[self.wallet.id], {"balance": 1000000}],

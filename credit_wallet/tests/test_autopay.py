@@ -151,17 +151,7 @@ class TestCreditAutopay(CreditAutopayCommon):
             }
         )
         refund.action_post()
-        bill = self.env["account.move"].create(
-            {
-                "move_type": "in_invoice",
-                "partner_id": self.customer.id,
-                "invoice_date": "2026-01-01",
-                "invoice_line_ids": [
-                    Command.create({"name": "Hosting", "price_unit": 10.0, "tax_ids": []})
-                ],
-            }
-        )
-        bill.action_post()
+        bill = self.create_vendor_bill()
         other_company = self.setup_other_company()["company"]
         other_company.credit_payment_enabled = True
         elsewhere = (

@@ -46,13 +46,7 @@ class CreditBuyInputCase(CreditTopupCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.write(
-            {
-                "credit_custom_amount_allowed": True,
-                "credit_custom_amount_min": 20.0,
-                "credit_custom_amount_max": 500.0,
-            }
-        )
+        cls.allow_custom_amounts()
 
     def setUp(self):
         super().setUp()
@@ -85,20 +79,6 @@ class CreditBuyInputCase(CreditTopupCommon, HttpCase):
         return {
             key: forms[0].get(f"data-{key.replace('_', '-')}")
             for key in ("amount", "transaction_route", "access_token")
-        }
-
-    def transaction_params(self, form, **overrides):
-        return {
-            "provider_id": self.provider.id,
-            "payment_method_id": self.payment_method.id,
-            "token_id": None,
-            "amount": float(form["amount"]),
-            "flow": "direct",
-            "tokenization_requested": False,
-            "landing_route": "/my/credits",
-            "is_validation": False,
-            "access_token": form["access_token"],
-            **overrides,
         }
 
     def post_json(self, route, body):
@@ -151,7 +131,7 @@ class TestBuyTransactionInput(CreditBuyInputCase):
         for amount, message in BAD_AMOUNTS.items():
             with self.subTest(amount=amount):
                 self.assert_rpc_refused(
-                    route, self.transaction_params(form, amount=amount), message
+                    route, self.buy_transaction_params(form, amount=amount), message
                 )
         for amount, message in (
             (1e308, OUT_OF_BOUNDS),
@@ -166,7 +146,7 @@ class TestBuyTransactionInput(CreditBuyInputCase):
         ):
             with self.subTest(json_amount=amount):
                 self.assert_rpc_refused(
-                    route, self.transaction_params(form, amount=amount), message
+                    route, self.buy_transaction_params(form, amount=amount), message
                 )
 
     def test_json_nan_and_infinity_are_refused(self):
@@ -175,7 +155,7 @@ class TestBuyTransactionInput(CreditBuyInputCase):
             for route in (form["transaction_route"], f"/my/credits/transaction/{self.package.id}"):
                 with self.subTest(literal=literal, route=route):
                     before = self.snapshot()
-                    body = self.rpc_body(self.transaction_params(form, amount=0)).replace(
+                    body = self.rpc_body(self.buy_transaction_params(form, amount=0)).replace(
                         '"amount": 0', f'"amount": {literal}'
                     )
                     response = self.post_json(route, body)
@@ -191,12 +171,12 @@ class TestBuyTransactionInput(CreditBuyInputCase):
         for amount in [*BAD_AMOUNTS, 1e308, -1e308, "100.00000000000000000001", "100.004"]:
             with self.subTest(amount=amount):
                 self.assert_rpc_refused(
-                    route, self.transaction_params(form, amount=amount), NO_MATCH
+                    route, self.buy_transaction_params(form, amount=amount), NO_MATCH
                 )
 
     def test_bad_package_ids_are_refused(self):
         form = self.payment_form(package_id=self.package.id)
-        params = self.transaction_params(form)
+        params = self.buy_transaction_params(form)
         for package_id in ["99999999999999999999", "0", "-1"]:
             with self.subTest(url_package_id=package_id):
                 self.assert_rpc_refused(f"/my/credits/transaction/{package_id}", params, NO_PACKAGE)
@@ -223,7 +203,7 @@ class TestBuyTransactionInput(CreditBuyInputCase):
             with self.subTest(token=token):
                 self.assert_rpc_refused(
                     form["transaction_route"],
-                    self.transaction_params(form, access_token=token),
+                    self.buy_transaction_params(form, access_token=token),
                     BAD_TOKEN,
                 )
 
@@ -231,7 +211,7 @@ class TestBuyTransactionInput(CreditBuyInputCase):
         form = self.payment_form(amount="20.10000000000000000000")
         answer = self.post_json(
             form["transaction_route"],
-            self.rpc_body(self.transaction_params(form, amount="20.10000000000000000000")),
+            self.rpc_body(self.buy_transaction_params(form, amount="20.10000000000000000000")),
         ).json()
         self.assertIn("result", answer, answer.get("error"))
         tx = self.env["payment.transaction"].search(

@@ -7,7 +7,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, HttpCase, tagged
 
-from .common import CreditWalletCommon
+from .common import CreditRpcMixin, CreditWalletCommon
 
 # what the Credits page shows, and so what a portal user may read over RPC
 PORTAL_FIELDS = [
@@ -131,27 +131,7 @@ class TestLedgerFieldAccess(CreditGuardCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestLedgerFieldAccessRoutes(HttpCase, CreditGuardCommon):
-    def call_kw(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {
-                        "model": model,
-                        "method": method,
-                        "args": args,
-                        "kwargs": kwargs or {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200)
-        return response.json()
-
+class TestLedgerFieldAccessRoutes(CreditRpcMixin, HttpCase, CreditGuardCommon):
     def test_portal_rpc_sees_the_page_not_the_books_and_the_page_still_renders(self):
         order = self.env["sale.order"].create(
             {

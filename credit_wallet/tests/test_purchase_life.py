@@ -1,15 +1,14 @@
 """Every way a paid credit purchase can end: refunds, voids, captures, test payments, credits
 that could not be granted, and who may touch a purchase at all."""
 
-import json
 from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import CreditTopupCommon, CreditWebhookCase
+from .common import CreditRpcMixin, CreditTopupCommon, CreditWebhookCase
 from .test_topup_stripe import SIGNATURE_CHECK as STRIPE_SIGNATURE_CHECK
 from .test_topup_stripe import WEBHOOK_URL as STRIPE_WEBHOOK_URL
 
@@ -21,13 +20,6 @@ class CreditPurchaseLifeCommon(CreditTopupCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="billing_bill",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
         cls.receivable = cls.customer.property_account_receivable_id
 
     def buy(self, package=None, provider=None):
@@ -411,13 +403,7 @@ class TestCreditPurchaseRefundWebhooks(CreditWebhookCase, CreditPurchaseLifeComm
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.require_module("payment_stripe")
-        cls.stripe = cls.prepare_credit_provider(
-            "stripe",
-            stripe_secret_key="sk_test_KJtHgNwt2KS3xM7QJPr4O5E8",
-            stripe_publishable_key="pk_test_QSPnimmb4ZhtkEy3Uhdm4S6J",
-            stripe_webhook_secret="whsec_vG1fL6CMUouQ7cObF2VJprLVXT5jBLxB",
-        )
+        cls.stripe = cls.prepare_stripe()
 
     def stripe_purchase(self):
         tx = self.create_credit_tx(self.bonus_package, provider=self.stripe)
@@ -497,22 +483,12 @@ class TestCreditPurchaseRefundWebhooks(CreditWebhookCase, CreditPurchaseLifeComm
 
 
 @tagged("post_install", "-at_install")
-class TestWhoCreatesCreditsOverRpc(CreditPurchaseLifeCommon, HttpCase):
+class TestWhoCreatesCreditsOverRpc(CreditRpcMixin, CreditPurchaseLifeCommon, HttpCase):
     """What a Billing user's browser or script can send: JSON-RPC calls to the ORM."""
-
-    def call_kw(self, model, method, args, kwargs=None):
-        """The JSON-RPC answer, error included, of one ORM call."""
-        params = {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
-            headers={"Content-Type": "application/json"},
-        )
-        return response.json()
 
     def test_a_billing_user_cannot_forge_or_confirm_a_credit_purchase_over_rpc(self):
         tx = self.create_credit_tx(self.package)
-        self.authenticate("billing_bill", "billing_bill")
+        self.authenticate("billing_bea", "billing_bea")
 
         for method, args in (
             ("write", [[tx.id], {"credit_amount": 1000.0}]),

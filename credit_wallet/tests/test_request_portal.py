@@ -6,7 +6,6 @@ and the status page of a pending crypto purchase.
 """
 
 import io
-import json
 import re
 from urllib.parse import urlencode, urlsplit
 
@@ -19,6 +18,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.credit_wallet.controllers.portal import PROOF_MAX_BYTES
 
+from .common import CreditRpcMixin
 from .test_request import CreditRequestCommon
 
 REQUESTS_URL = "/my/credits/requests"
@@ -32,7 +32,7 @@ def image_bytes(image_format):
     return buffer.getvalue()
 
 
-class CreditRequestPortalCase(CreditRequestCommon, HttpCase):
+class CreditRequestPortalCase(CreditRpcMixin, CreditRequestCommon, HttpCase):
     """Open requests for the customers and read their requests page as they would."""
 
     def open_request(self, package=None, partner=None, provider=None, method=None):
@@ -419,17 +419,6 @@ class TestCreditRequestPayment(CreditRequestPortalCase):
     def setUp(self):
         super().setUp()
         self.authenticate("portal_ada", "portal_ada")
-
-    def call_route(self, url, params):
-        """JSON-RPC call of ``url``: (result, error message)."""
-        response = self.url_open(
-            url,
-            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
-            headers={"Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200, url)
-        answer = response.json()
-        return answer.get("result"), answer.get("error", {}).get("data", {}).get("message")
 
     def payment_params(self, provider, method, amount, access_token, landing_route, **values):
         """What the payment form posts for a redirect provider such as payment_custom's."""

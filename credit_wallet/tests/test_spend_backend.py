@@ -1,4 +1,3 @@
-from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -130,17 +129,7 @@ class TestCreditInvoicePaymentWizard(CreditSpendCommon):
 
     def test_vendor_bills_credit_notes_and_disabled_companies_are_not_offered(self):
         self.adjust(self.wallet, 500.0)
-        bill = self.env["account.move"].create(
-            {
-                "move_type": "in_invoice",
-                "partner_id": self.customer.id,
-                "invoice_date": "2026-01-01",
-                "invoice_line_ids": [
-                    Command.create({"name": "Hosting", "price_unit": 10.0, "tax_ids": []})
-                ],
-            }
-        )
-        bill.action_post()
+        bill = self.create_vendor_bill()
         invoice = self.create_invoice(100.0)
         self.assertFalse(bill.credit_payment_available)
         self.assertTrue(invoice.credit_payment_available)

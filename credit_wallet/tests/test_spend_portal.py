@@ -5,7 +5,6 @@ never does; then what the transaction routes and the processing route let throug
 requests are forged instead of sent by the payment form.
 """
 
-import json
 from urllib.parse import urlencode, urlsplit
 
 from lxml import html
@@ -16,14 +15,14 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 from odoo.tools.misc import hmac as hmac_tool
 
-from .common import CreditSpendCommon, CreditTopupCommon
+from .common import CreditRpcMixin, CreditSpendCommon, CreditTopupCommon
 
 CREDIT_RADIO = "//input[@name='o_payment_radio'][@data-provider-code='credit']"
 DEMO_RADIO = "//input[@name='o_payment_radio'][@data-provider-code='demo']"
 CREDIT_PROCESS_URL = "/payment/credit/process"
 
 
-class CreditSpendPortalCase(CreditSpendCommon, CreditTopupCommon, HttpCase):
+class CreditSpendPortalCase(CreditRpcMixin, CreditSpendCommon, CreditTopupCommon, HttpCase):
     """The website sells for the test company, whose customers have complete addresses.
 
     payment_demo's provider stays on every payment form: a form that lists it but not Credits
@@ -305,17 +304,6 @@ class CreditTransactionRouteCase(CreditSpendPortalCase):
             "credit_fingerprint": document._credit_fingerprint(),
             **values,
         }
-
-    def call_route(self, url, params):
-        """JSON-RPC call of ``url``: (result, error message)."""
-        response = self.url_open(
-            url,
-            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
-            headers={"Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200, url)
-        payload = response.json()
-        return payload.get("result"), payload.get("error", {}).get("data", {}).get("message")
 
     def state_of(self, *documents):
         """Everything a refused payment must leave as it was."""

@@ -249,13 +249,7 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
                 "company_id": cls.other_company.id,
             }
         )
-        cls.company.write(
-            {
-                "credit_custom_amount_allowed": True,
-                "credit_custom_amount_min": 20.0,
-                "credit_custom_amount_max": 500.0,
-            }
-        )
+        cls.allow_custom_amounts()
 
     def setUp(self):
         super().setUp()
@@ -276,21 +270,6 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
         return {
             key: forms[0].get(f"data-{key.replace('_', '-')}")
             for key in ("amount", "currency_id", "transaction_route", "access_token")
-        }
-
-    def transaction_params(self, form, **overrides):
-        """What payment_form.js posts to the transaction route for the demo provider."""
-        return {
-            "provider_id": self.provider.id,
-            "payment_method_id": self.payment_method.id,
-            "token_id": None,
-            "amount": float(form["amount"]),
-            "flow": "direct",
-            "tokenization_requested": False,
-            "landing_route": "/my/credits",
-            "is_validation": False,
-            "access_token": form["access_token"],
-            **overrides,
         }
 
     def post_transaction(self, route, params):
@@ -366,7 +345,7 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
 
     def test_transaction_route_creates_the_purchase_from_server_values(self):
         form = self.payment_form(package_id=self.bonus_package.id)
-        answer = self.post_transaction(form["transaction_route"], self.transaction_params(form))
+        answer = self.post_transaction(form["transaction_route"], self.buy_transaction_params(form))
 
         self.assertIn("result", answer, answer.get("error"))
         tx = self.env["payment.transaction"].search(
@@ -394,7 +373,7 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
     def test_custom_amount_route_grants_the_amount(self):
         form = self.payment_form(amount="42.5")
         self.assertEqual(form["transaction_route"], "/my/credits/transaction/custom")
-        answer = self.post_transaction(form["transaction_route"], self.transaction_params(form))
+        answer = self.post_transaction(form["transaction_route"], self.buy_transaction_params(form))
         tx = self.env["payment.transaction"].search(
             [("reference", "=", answer["result"]["reference"])]
         )
@@ -419,7 +398,7 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
             page.xpath(f"//input[@name='o_payment_radio'][@data-payment-option-id='{token.id}']")
         )
         form = self.payment_form(package_id=self.package.id)
-        params = self.transaction_params(
+        params = self.buy_transaction_params(
             form, flow="token", provider_id=None, payment_method_id=None
         )
 
@@ -442,7 +421,7 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
         self.adjust(self.wallet, 10.0)
         form = self.payment_form(package_id=self.package.id)
         route = form["transaction_route"]
-        params = self.transaction_params(form)
+        params = self.buy_transaction_params(form)
         other_provider = self.prepare_credit_provider("demo", company=self.other_company)
         self.other_currency = self.env.ref("base.EUR")
         if self.other_currency == self.company.currency_id:
@@ -482,10 +461,12 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
         form = self.payment_form(package_id=self.package.id)
         self.company.credit_payment_enabled = False
         self.assert_refused(
-            form["transaction_route"], self.transaction_params(form), "not available"
+            form["transaction_route"], self.buy_transaction_params(form), "not available"
         )
 
     def test_custom_amounts_are_refused_when_not_offered(self):
         form = self.payment_form(amount="50")
         self.company.credit_custom_amount_allowed = False
-        self.assert_refused(form["transaction_route"], self.transaction_params(form), "packages")
+        self.assert_refused(
+            form["transaction_route"], self.buy_transaction_params(form), "packages"
+        )

@@ -18,13 +18,7 @@ class TestCreditTopupStripe(CreditWebhookCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.require_module("payment_stripe")
-        cls.stripe = cls.prepare_credit_provider(
-            "stripe",
-            stripe_secret_key="sk_test_KJtHgNwt2KS3xM7QJPr4O5E8",
-            stripe_publishable_key="pk_test_QSPnimmb4ZhtkEy3Uhdm4S6J",
-            stripe_webhook_secret="whsec_vG1fL6CMUouQ7cObF2VJprLVXT5jBLxB",
-        )
+        cls.stripe = cls.prepare_stripe()
 
     def stripe_event(self, tx, event_type="payment_intent.succeeded", status="succeeded"):
         """A Stripe webhook event about ``tx``'s PaymentIntent, as in Odoo's Stripe tests."""
