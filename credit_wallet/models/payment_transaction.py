@@ -160,7 +160,9 @@ class PaymentTransaction(models.Model):
     def _compute_reference_prefix(self, provider_code, separator, **values):
         wallet_id = values.get("credit_wallet_id")
         if wallet_id:
-            return f"CREDIT{separator}{wallet_id}"
+            # a number of its own: two purchases started at once never compute one reference
+            number = self.env["ir.sequence"].sudo().next_by_code("credit.purchase")
+            return f"CREDIT{separator}{wallet_id}{separator}{number}"
         return super()._compute_reference_prefix(provider_code, separator, **values)
 
     def _create_child_transaction(self, amount, is_refund=False, **custom_create_values):

@@ -14,7 +14,9 @@ from .common import CreditTopupCommon
 class TestCreditTopup(CreditTopupCommon):
     def test_done_payment_credits_wallet_through_a_payment_on_customer_credit(self):
         tx = self.create_credit_tx(self.package)
-        self.assertTrue(tx.reference.startswith(f"CREDIT-{self.wallet.id}"))
+        self.assertRegex(tx.reference, rf"^CREDIT-{self.wallet.id}-\d+$")
+        # each purchase draws its own number: purchases started at once never collide
+        self.assertNotEqual(self.create_credit_tx(self.package).reference, tx.reference)
 
         self.notify_demo(tx, "done")
 
