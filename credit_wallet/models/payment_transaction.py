@@ -1,3 +1,4 @@
+import functools
 import logging
 import math
 
@@ -326,20 +327,34 @@ class PaymentTransaction(models.Model):
         "Credits not granted" and gives the credit managers an activity.
         """
         for tx in self:
-            try:
-                with self.env.cr.savepoint():
-                    tx._credit_wallet_purchase()
-            except UserError as error:
-                tx.sudo()._credit_note_issue(
-                    self.env._("Credits not granted: %(reference)s", reference=tx.reference),
-                    self.env._(
-                        "%(reference)s was paid, but its credits could not be granted: "
-                        "%(reason)s Fix the cause, then use Grant Credits on the transaction "
-                        "(Credits > Credits Not Granted).",
-                        reference=tx.reference,
-                        reason=error.args[0],
-                    ),
-                )
+            tx._credit_attempt(
+                tx._credit_wallet_purchase,
+                lambda reference: self.env._(
+                    "Credits not granted: %(reference)s", reference=reference
+                ),
+                lambda reference, reason: self.env._(
+                    "%(reference)s was paid, but its credits could not be granted: "
+                    "%(reason)s Fix the cause, then use Grant Credits on the transaction "
+                    "(Credits > Credits Not Granted).",
+                    reference=reference,
+                    reason=reason,
+                ),
+            )
+
+    def _credit_attempt(self, action, summary, explanation):
+        """Run ``action`` in a savepoint; when it is refused, note why on this transaction.
+
+        ``summary(reference)`` and ``explanation(reference, reason)`` word the issue the
+        credit managers are told about.
+        """
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                action()
+        except UserError as error:
+            self.sudo()._credit_note_issue(
+                summary(self.reference), explanation(self.reference, error.args[0])
+            )
 
     def _credit_note_issue(self, summary, reason):
         """Keep why the credits of this transaction did not move, and tell the credit managers."""
@@ -383,20 +398,21 @@ class PaymentTransaction(models.Model):
                 if tx.operation == "refund"
                 else tx.amount - tx._credit_refunded_money(purchase)
             )
-            try:
-                with self.env.cr.savepoint():
-                    tx._credit_take_back(purchase, purchase.currency_id.round(money))
-            except UserError as error:
-                tx._credit_note_issue(
-                    self.env._("Credits not taken back: %(reference)s", reference=tx.reference),
-                    self.env._(
-                        "%(reference)s refunded money, but its credits could not be taken back: "
-                        "%(reason)s The refund is booked on the customer's receivable; remove "
-                        "the credits with Adjust Credits once the cause is fixed.",
-                        reference=tx.reference,
-                        reason=error.args[0],
-                    ),
-                )
+            tx._credit_attempt(
+                functools.partial(
+                    tx._credit_take_back, purchase, purchase.currency_id.round(money)
+                ),
+                lambda reference: self.env._(
+                    "Credits not taken back: %(reference)s", reference=reference
+                ),
+                lambda reference, reason: self.env._(
+                    "%(reference)s refunded money, but its credits could not be taken back: "
+                    "%(reason)s The refund is booked on the customer's receivable; remove "
+                    "the credits with Adjust Credits once the cause is fixed.",
+                    reference=reference,
+                    reason=reason,
+                ),
+            )
 
     def _credit_take_back(self, purchase, money):
         """Take back the credits of ``money`` refunded on ``purchase``, this transaction's."""

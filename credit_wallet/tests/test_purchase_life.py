@@ -46,6 +46,18 @@ class CreditPurchaseLifeCommon(CreditTopupCommon):
         wizard.action_record()
         return tx.child_transaction_ids.filtered(lambda child: child.operation == "refund")[-1:]
 
+    def forged_purchase_values(self):
+        """A credit purchase of 1,000 credits for 1.00 made up outside Buy Credits."""
+        return {
+            "provider_id": self.provider.id,
+            "payment_method_id": self.payment_method.id,
+            "amount": 1.0,
+            "currency_id": self.company.currency_id.id,
+            "partner_id": self.contact.id,
+            "credit_wallet_id": self.wallet.id,
+            "credit_amount": 1000.0,
+        }
+
     def entries_of_kind(self, kind):
         return self.wallet.entry_ids.filtered(lambda entry: entry.kind == kind)
 
@@ -148,6 +160,24 @@ class TestCreditPurchaseRefunds(CreditPurchaseLifeCommon):
         )
         self.assertTrue(self.manager_activities("Refund beyond the credits left"))
         self.assertIn("Chargeback", refund_tx.state_message)
+        self.assert_invariants()
+
+    @mute_logger(CREDIT_TX_LOGGER)
+    def test_a_refund_whose_credits_cannot_be_taken_back_is_noted_for_the_managers(self):
+        tx = self.buy()
+        self.customer.action_archive()
+
+        refund_tx = self.record_refund(tx, 100.0)
+
+        self.assertEqual(refund_tx.state, "done", "the provider's refund stays recorded")
+        self.assertIn("could not be taken back", refund_tx.credit_issue)
+        self.assertIn("archived", refund_tx.credit_issue)
+        self.assertEqual(self.wallet.balance, 120.0, "nothing half taken back")
+        self.assertEqual(refund_tx.payment_id.destination_account_id, self.receivable)
+        self.assertFalse(
+            self.entries_of_kind("purchase_refund") | self.entries_of_kind("bonus_refund")
+        )
+        self.assertTrue(self.manager_activities("Credits not taken back"))
         self.assert_invariants()
 
     @mute_logger(TX_LOGGER)
@@ -322,15 +352,7 @@ class TestCreditsNotGranted(CreditPurchaseLifeCommon):
 @tagged("post_install", "-at_install")
 class TestWhoCreatesCredits(CreditPurchaseLifeCommon):
     def test_nobody_creates_a_credit_purchase_outside_buy_credits(self):
-        values = {
-            "provider_id": self.provider.id,
-            "payment_method_id": self.payment_method.id,
-            "amount": 1.0,
-            "currency_id": self.company.currency_id.id,
-            "partner_id": self.contact.id,
-            "credit_wallet_id": self.wallet.id,
-            "credit_amount": 1000.0,
-        }
+        values = self.forged_purchase_values()
         for user in (self.billing_user, self.manager, self.env.user):
             with self.subTest(user=user.login), self.assertRaisesRegex(UserError, "Buy Credits"):
                 self.env["payment.transaction"].with_user(user).create(dict(values))
@@ -494,20 +516,7 @@ class TestWhoCreatesCreditsOverRpc(CreditRpcMixin, CreditPurchaseLifeCommon, Htt
             ("write", [[tx.id], {"credit_amount": 1000.0}]),
             ("write", [[tx.id], {"state": "done"}]),
             ("write", [[tx.id], {"amount": 1.0}]),
-            (
-                "create",
-                [
-                    {
-                        "provider_id": self.provider.id,
-                        "payment_method_id": self.payment_method.id,
-                        "amount": 1.0,
-                        "currency_id": self.company.currency_id.id,
-                        "partner_id": self.contact.id,
-                        "credit_wallet_id": self.wallet.id,
-                        "credit_amount": 1000.0,
-                    }
-                ],
-            ),
+            ("create", [self.forged_purchase_values()]),
         ):
             with self.subTest(method=method, args=args), mute_logger("odoo.http"):
                 answer = self.call_kw("payment.transaction", method, args)
