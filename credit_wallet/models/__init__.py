@@ -9,6 +9,7 @@ from . import (
     credit_reconciliation_report,
     credit_request,
     credit_wallet,
+    ir_model_data,
     payment_provider,
     payment_transaction,
     product_template,

@@ -23,4 +23,5 @@ from . import (
     test_topup,
     test_topup_paypal,
     test_topup_stripe,
+    test_uninstall_log,
 )
