@@ -16,7 +16,7 @@ dropped at the end unless ``BENCH_KEEP_DB=1``:
    on, which Register Payment does not do), and funds Northwind's wallet with the manual
    adjustment wizard;
 3. each sample pays one invoice each way, through the same layer (JSON-RPC as admin, as the
-   backend buttons do): with credits, ``credit.invoice.payment`` created for the invoice
+   server buttons do): with credits, ``credit.invoice.payment`` created for the invoice
    then ``action_pay`` (a Credits transaction, the wallet debited by the posting service,
    a payment reconciled with the invoice); with Register Payment,
    ``account.payment.register`` created for the invoice (``active_model`` / ``active_ids``)
@@ -33,7 +33,6 @@ Environment: ODOO_SRC, ODOO_CONF, PYTHON, PGHOST, PGPORT, DB_USER as for the rep
 tests (tests/odoo_server.py); BENCH_DB, MODULE_DB, TEMPLATE_DB, BENCH_KEEP_DB.
 """
 
-import re
 import statistics
 import sys
 import time
@@ -43,6 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from odoo_server import (  # noqa: E402
     OdooServer,
+    adjust_wallet,
+    create_invoices,
     sample_arguments,
     throwaway_database,
 )
@@ -54,119 +55,59 @@ INVOICE_AMOUNT = 80.0
 CREDITS = "credits"
 REGISTER = "register"
 LABELS = {CREDITS: "Pay with Credits", REGISTER: "Register Payment"}
-# werkzeug's access log line ends with: SQL query count, SQL time, other time
-ACCESS_LOG = re.compile(r'"POST /jsonrpc HTTP/1\.1" 200 - (\d+) ([\d.]+) ([\d.]+)')
 
 
-class Backend:
-    """The admin's JSON-RPC calls, timed, with the order they were sent in."""
-
-    def __init__(self, server):
-        self.server = server
-        self.uid = server.login("admin", "admin")
-        if not self.uid:
-            raise SystemExit("The database's admin / admin login must work (demo data).")
-
-    def call(self, model, method, *args, **kwargs):
-        return self.server.execute_kw(self.uid, "admin", model, method, *args, **kwargs)
-
-    def demo_id(self, name):
-        return self.call("ir.model.data", "check_object_reference", "credit_wallet", name)[1]
-
-
-def create_invoices(backend, count):
-    """``count`` identical posted invoices for Northwind Studio, marked as sent."""
-    line = {
-        "product_id": backend.demo_id("demo_product_seo_report"),
-        "quantity": 1,
-        "price_unit": INVOICE_AMOUNT,
-        "tax_ids": [(6, 0, [])],
-    }
-    values = {
-        "move_type": "out_invoice",
-        "partner_id": backend.demo_id("demo_partner_northwind"),
-        "invoice_line_ids": [(0, 0, line)],
-    }
-    invoice_ids = backend.call("account.move", "create", [values] * count)
-    backend.call("account.move", "action_post", invoice_ids)
-    backend.call("account.move", "write", invoice_ids, {"is_move_sent": True})
-    return invoice_ids
-
-
-def wallet_balance(backend, wallet_id):
-    [wallet] = backend.call("credit.wallet", "read", [wallet_id], ["balance"])
+def wallet_balance(server, wallet_id):
+    [wallet] = server.call("credit.wallet", "read", [wallet_id], ["balance"])
     return wallet["balance"]
 
 
-def fund_wallet(backend, wallet_id, amount):
-    wizard_id = backend.call(
-        "credit.wallet.adjustment",
-        "create",
-        {"wallet_id": wallet_id, "direction": "in", "amount": amount, "reason": "benchmark"},
-    )
-    backend.call("credit.wallet.adjustment", "action_apply", [wizard_id])
-
-
-def pay_with_credits(backend, invoice_id, _bank_journal_id):
-    wizard_id = backend.call("credit.invoice.payment", "create", {"invoice_id": invoice_id})
+def pay_with_credits(server, invoice_id, _bank_journal_id):
+    wizard_id = server.call("credit.invoice.payment", "create", {"invoice_id": invoice_id})
     start = time.perf_counter()
-    backend.call("credit.invoice.payment", "action_pay", [wizard_id])
+    server.call("credit.invoice.payment", "action_pay", [wizard_id])
     return time.perf_counter() - start
 
 
-def register_payment(backend, invoice_id, bank_journal_id):
-    wizard_id = backend.call(
+def register_payment(server, invoice_id, bank_journal_id):
+    wizard_id = server.call(
         "account.payment.register",
         "create",
         {"journal_id": bank_journal_id},
         context={"active_model": "account.move", "active_ids": [invoice_id]},
     )
     start = time.perf_counter()
-    backend.call("account.payment.register", "action_create_payments", [wizard_id])
+    server.call("account.payment.register", "action_create_payments", [wizard_id])
     return time.perf_counter() - start
 
 
 PAYMENTS = {CREDITS: pay_with_credits, REGISTER: register_payment}
 
 
-def pay(backend, side, invoice_id, bank_journal_id):
+def pay(server, side, invoice_id, bank_journal_id):
     """Milliseconds of the whole payment (wizard + button) and of the button alone."""
     start = time.perf_counter()
-    button = PAYMENTS[side](backend, invoice_id, bank_journal_id)
+    button = PAYMENTS[side](server, invoice_id, bank_journal_id)
     return (time.perf_counter() - start) * 1000, button * 1000
 
 
-def logged_calls(server, since):
-    """(query count, SQL ms) of each JSON-RPC call of this database logged since ``since``."""
-    with open(server.log_path, errors="replace") as log:
-        log.seek(since)
-        lines = [line for line in log if f" {server.database} werkzeug: " in line]
-    return [
-        (int(match.group(1)), float(match.group(2)) * 1000)
-        for line in lines
-        if (match := ACCESS_LOG.search(line))
-    ]
-
-
 def measure(server, samples, warm_up):
-    backend = Backend(server)
-    [wallet] = backend.call(
-        "credit.wallet",
-        "read",
-        [backend.demo_id("demo_wallet_northwind")],
-        ["company_id"],
-    )
-    wallet_id, company_id = wallet["id"], wallet["company_id"][0]
-    bank_journal_ids = backend.call(
-        "account.journal", "search", [("type", "=", "bank"), ("company_id", "=", company_id)]
+    wallet_id = server.ref("credit_wallet.demo_wallet_northwind")
+    [wallet] = server.call("credit.wallet", "read", [wallet_id], ["company_id"])
+    bank_journal_ids = server.call(
+        "account.journal",
+        "search",
+        [("type", "=", "bank"), ("company_id", "=", wallet["company_id"][0])],
     )
     if not bank_journal_ids:
         raise SystemExit("No bank journal in Northwind's company for Register Payment.")
     rounds = warm_up + samples
-    invoice_ids = create_invoices(backend, 2 * rounds)
+    invoice_ids = create_invoices(
+        server, server.ref("credit_wallet.demo_partner_northwind"), [INVOICE_AMOUNT] * 2 * rounds
+    )
     to_pay = list(invoice_ids)
-    fund_wallet(backend, wallet_id, INVOICE_AMOUNT * rounds)
-    balance_before = wallet_balance(backend, wallet_id)
+    adjust_wallet(server, wallet_id, INVOICE_AMOUNT * rounds, "benchmark")
+    balance_before = wallet_balance(server, wallet_id)
 
     timings = {side: [] for side in PAYMENTS}
     buttons = {side: [] for side in PAYMENTS}
@@ -177,26 +118,26 @@ def measure(server, samples, warm_up):
             log_position = server.log_position()
         sides = (CREDITS, REGISTER) if index % 2 == 0 else (REGISTER, CREDITS)
         for side in sides:
-            total, button = pay(backend, side, to_pay.pop(), bank_journal_ids[0])
+            total, button = pay(server, side, to_pay.pop(), bank_journal_ids[0])
             if index >= warm_up:
                 timings[side].append(total)
                 buttons[side].append(button)
                 order.append(side)
     # calls are sequential: the log lists them in the order they were sent, two per payment
-    calls = logged_calls(server, log_position)
+    calls = server.logged_requests(log_position, "POST /jsonrpc")
     if len(calls) != 2 * len(order):
         raise SystemExit(f"Expected {2 * len(order)} logged calls, found {len(calls)}.")
     queries = {side: [] for side in PAYMENTS}
     for index, side in enumerate(order):
         (create_queries, create_ms), (button_queries, button_ms) = calls[2 * index : 2 * index + 2]
         queries[side].append((create_queries + button_queries, create_ms + button_ms))
-    check_outcome(backend, invoice_ids, wallet_id, balance_before)
+    check_outcome(server, invoice_ids, wallet_id, balance_before)
     return timings, buttons, queries
 
 
-def check_outcome(backend, invoice_ids, wallet_id, balance_before):
+def check_outcome(server, invoice_ids, wallet_id, balance_before):
     """Every invoice paid in full, and the wallet debited exactly for the credit payments."""
-    invoices = backend.call(
+    invoices = server.call(
         "account.move", "read", invoice_ids, ["name", "payment_state", "amount_residual"]
     )
     unpaid = [
@@ -207,7 +148,7 @@ def check_outcome(backend, invoice_ids, wallet_id, balance_before):
     if unpaid:
         raise SystemExit(f"Not every benchmark invoice ended paid: {unpaid}")
     paid_with_credits = INVOICE_AMOUNT * len(invoice_ids) / 2
-    spent = balance_before - wallet_balance(backend, wallet_id)
+    spent = balance_before - wallet_balance(server, wallet_id)
     if abs(spent - paid_with_credits) > 0.005:
         raise SystemExit(f"The wallet lost {spent:.2f}, not {paid_with_credits:.2f}.")
 

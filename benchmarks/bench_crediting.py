@@ -28,7 +28,6 @@ Environment: ODOO_SRC, ODOO_CONF, PYTHON, PGHOST, PGPORT, DB_USER as for the rep
 tests (tests/odoo_server.py); BENCH_DB, MODULE_DB, TEMPLATE_DB, BENCH_KEEP_DB.
 """
 
-import re
 import statistics
 import sys
 import time
@@ -58,9 +57,8 @@ TARGET_RATIO = 1.2
 AMOUNT = 100
 PURCHASE, INVOICE = "purchase", "invoice"
 LABELS = {PURCHASE: "Credit purchase", INVOICE: "Invoice payment"}
-TIMED = re.compile(
-    r'"POST /payment/(demo/simulate_payment|status/poll) HTTP/1\.1" 200 - (\d+) ([\d.]+)'
-)
+# the two requests timed: the provider's notification, and the status page's poll
+TIMED = "POST /payment/(?:demo/simulate_payment|status/poll)"
 
 
 def start_purchase(server, cookies, form, provider):
@@ -85,17 +83,6 @@ def pay(server, cookies, reference):
     if answer["state"] != "done":
         raise SystemExit(f"{reference} ended {answer['state']}")
     return (notified - start) * 1000, (polled - notified) * 1000
-
-
-def logged_calls(server, since):
-    """(SQL queries, SQL ms) of each notification and poll logged since ``since``."""
-    with open(server.log_path, errors="replace") as log:
-        log.seek(since)
-        return [
-            (int(match.group(2)), float(match.group(3)) * 1000)
-            for line in log
-            if f" {server.database} werkzeug: " in line and (match := TIMED.search(line))
-        ]
 
 
 def measure(server, samples, warm_up):
@@ -127,7 +114,7 @@ def measure(server, samples, warm_up):
             if index >= warm_up:
                 timings[side].append(parts)
                 order.append(side)
-    calls = logged_calls(server, log_position)
+    calls = server.logged_requests(log_position, TIMED)
     if len(calls) != 2 * len(order):
         raise SystemExit(f"Expected {2 * len(order)} logged requests, found {len(calls)}.")
     queries = {PURCHASE: [], INVOICE: []}

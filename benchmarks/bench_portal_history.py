@@ -51,8 +51,6 @@ REQUESTS = 20
 TARGET_RATIO = 1.3
 PAGE = "/my/credits"
 ROWS_PER_PAGE = 20
-# werkzeug's access log line ends with: SQL query count, SQL time, other time
-ACCESS_LOG = re.compile(r'"GET /my/credits HTTP/1\.1" 200 - (\d+) ')
 
 
 def keep_model_entry(cursor):
@@ -65,22 +63,17 @@ def keep_model_entry(cursor):
         raise SystemExit("No ledger entry to copy: is the demo data of credit_wallet installed?")
 
 
-def create_customer(server, admin_uid, size):
+def create_customer(server, size):
     """A portal user of the main company, login and password ``bench<size>``."""
     login = f"bench{size}"
-    _model, portal_group = server.execute_kw(
-        admin_uid, "admin", "ir.model.data", "check_object_reference", "base", "group_portal"
-    )
-    server.execute_kw(
-        admin_uid,
-        "admin",
+    server.call(
         "res.users",
         "create",
         {
             "name": f"Benchmark Customer {size}",
             "login": login,
             "password": login,
-            "groups_id": [(6, 0, [portal_group])],
+            "groups_id": [(6, 0, [server.ref("base.group_portal")])],
         },
     )
     return login
@@ -172,22 +165,8 @@ def get_page(session, url):
     return elapsed
 
 
-def logged_query_counts(log_path, skip_lines):
-    with open(log_path) as log:
-        lines = log.readlines()[skip_lines:]
-    return [int(match.group(1)) for line in lines if (match := ACCESS_LOG.search(line))]
-
-
-def line_count(path):
-    with open(path) as log:
-        return sum(1 for _line in log)
-
-
-def measure(server, cursor, sizes, log_path):
-    admin_uid = server.login("admin", "admin")
-    if not admin_uid:
-        raise SystemExit("The database's admin / admin login must work (demo data).")
-    logins = {size: create_customer(server, admin_uid, size) for size in sizes}
+def measure(server, cursor, sizes):
+    logins = {size: create_customer(server, size) for size in sizes}
     for size in sizes:
         start = time.perf_counter()
         fill_wallet(cursor, logins[size], size)
@@ -199,13 +178,13 @@ def measure(server, cursor, sizes, log_path):
     for _warm_up in range(WARM_UP):
         for size in sizes:
             get_page(sessions[size], server.url)
-    skip = line_count(log_path)
+    since = server.log_position()
     timings = {size: [] for size in sizes}
     for _round in range(REQUESTS):
         for size in sizes:
             timings[size].append(get_page(sessions[size], server.url))
     # requests are sequential: the log lists them in the order they were sent
-    counts = logged_query_counts(log_path, skip)
+    counts = [count for count, _sql_ms in server.logged_requests(since, f"GET {PAGE}")]
     queries = {size: set(counts[index :: len(sizes)]) for index, size in enumerate(sizes)}
     exports = {size: download_export(sessions[size], server.url, size) for size in sizes}
     return timings, queries, exports
@@ -260,13 +239,13 @@ def main():
 
     label = "bench-portal-history"
     with throwaway_database("cw_bench_portal", label) as (database, log_dir):
-        server_log = log_dir / f"{label}-server.log"
         connection = connect(database)
         try:
             cursor = connection.cursor()
             keep_model_entry(cursor)
+            server_log = log_dir / f"{label}-server.log"
             with OdooServer(database, server_log, workers=args.workers) as server:
-                timings, queries, exports = measure(server, cursor, sizes, server_log)
+                timings, queries, exports = measure(server, cursor, sizes)
         finally:
             connection.close()
     ratio = report(sizes, timings, queries, exports)

@@ -31,7 +31,6 @@ tests (tests/odoo_server.py); BENCH_DB, MODULE_DB, TEMPLATE_DB, BENCH_KEEP_DB.
 """
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -43,7 +42,6 @@ from bench_portal_history import (  # noqa: E402
     create_customer,
     fill_wallet,
     keep_model_entry,
-    line_count,
     sign_in,
 )
 from odoo_server import (  # noqa: E402
@@ -59,8 +57,8 @@ REQUESTS = 20
 TARGET_RATIO = 1.0
 CREDITS, LOYALTY = "credits", "loyalty"
 ROWS = {CREDITS: 20, LOYALTY: 80}  # lines on a page
-# werkzeug's access log line: the path, then the SQL query count
-ACCESS_LOG = re.compile(r'"GET (/my/credits|/my/loyalty_card/\d+/history) HTTP/1\.1" 200 - (\d+) ')
+# the requests timed, as werkzeug's access log shows them
+PAGES = r"GET (?:/my/credits|/my/loyalty_card/\d+/history)"
 
 
 def create_loyalty_card(server, login):
@@ -106,8 +104,8 @@ def get_page(session, url, page, path):
     return elapsed
 
 
-def measure(server, cursor, sizes, log_path):
-    logins = {size: create_customer(server, server.uid, size) for size in sizes}
+def measure(server, cursor, sizes):
+    logins = {size: create_customer(server, size) for size in sizes}
     cards = {size: create_loyalty_card(server, logins[size]) for size in sizes}
     for size in sizes:
         start = time.perf_counter()
@@ -125,7 +123,7 @@ def measure(server, cursor, sizes, log_path):
     for _warm_up in range(WARM_UP):
         for page, size in order:
             get_page(sessions[size], server.url, page, paths[page, size])
-    skip = line_count(log_path)
+    since = server.log_position()
     timings = {key: [] for key in order}
     for _round in range(REQUESTS):
         for page, size in order:
@@ -133,10 +131,7 @@ def measure(server, cursor, sizes, log_path):
                 get_page(sessions[size], server.url, page, paths[page, size])
             )
     # requests are sequential: the log lists them in the order they were sent
-    with open(log_path) as log:
-        counts = [
-            int(m.group(2)) for line in log.readlines()[skip:] if (m := ACCESS_LOG.search(line))
-        ]
+    counts = [count for count, _sql_ms in server.logged_requests(since, PAGES)]
     queries = {key: set(counts[index :: len(order)]) for index, key in enumerate(order)}
     return timings, queries
 
@@ -193,14 +188,13 @@ def main():
             "--stop-after-init",
             log_path=log_dir / f"{label}-loyalty-install.log",
         )
-        server_log = log_dir / f"{label}-server.log"
         connection = connect(database)
         try:
             cursor = connection.cursor()
             keep_model_entry(cursor)
+            server_log = log_dir / f"{label}-server.log"
             with OdooServer(database, server_log, workers=args.workers) as server:
-                server.call("res.users", "search", [], limit=1)  # signs in as admin
-                timings, queries = measure(server, cursor, sizes, server_log)
+                timings, queries = measure(server, cursor, sizes)
         finally:
             connection.close()
     report(sizes, timings, queries)

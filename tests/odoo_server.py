@@ -294,6 +294,23 @@ class OdooServer:
         """Where the server log ends now, to read what the next requests log."""
         return self.log_path.stat().st_size if self.log_path.exists() else 0
 
+    def logged_requests(self, since, request):
+        """(SQL queries, SQL ms) of each request of this database logged since
+        ``log_position()`` whose request line matches ``request`` (a regular expression,
+        e.g. ``POST /jsonrpc``), in the order the server answered them.
+
+        werkzeug's access log line ends with the SQL query count, the SQL time and the
+        other time of the request (odoo/netsvc.py).
+        """
+        access = re.compile(rf'"(?:{request}) HTTP/1\.1" 200 - (\d+) ([\d.]+) ')
+        with open(self.log_path, errors="replace") as log:
+            log.seek(since)
+            return [
+                (int(match.group(1)), float(match.group(2)) * 1000)
+                for line in log
+                if f" {self.database} werkzeug: " in line and (match := access.search(line))
+            ]
+
     def concurrency_retries(self, since):
         """Requests of this database Odoo retried, and gave up on, since ``log_position()``.
 
