@@ -353,11 +353,8 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
             or paying_partner.commercial_partner_id != user.partner_id.commercial_partner_id
         ):
             refusal = env._("This payment method is not available.")
-        if not refusal and fingerprint != document._credit_fingerprint():
-            refusal = env._(
-                "%(document)s changed since the page was shown: refresh the page.",
-                document=document.display_name,
-            )
+        if not refusal:
+            refusal = env["payment.transaction"]._credit_changed_refusal(document, fingerprint)
         if refusal:
             raise ValidationError(refusal)
         return {**custom_create_values, "credit_document_fingerprint": fingerprint}

@@ -147,6 +147,13 @@ class PaymentTransaction(models.Model):
         return self._credit_purchase_flow().create(values).with_env(self.env)
 
     def _update_state(self, allowed_states, target_state, state_message):
+        if target_state == "done":
+            # a payment with credits (or its return) moves the wallet before it is marked
+            # done, in the same database transaction: it is done exactly when the credits
+            # have moved
+            for tx in self.filtered(lambda tx: tx.provider_code == CREDIT_CODE):
+                if tx._credit_lock_state() in allowed_states:
+                    tx._credit_settle()
         # the payment flow's own state changes: the one way a credit purchase changes state
         txs = super(PaymentTransaction, self._credit_purchase_flow())._update_state(
             allowed_states, target_state, state_message
@@ -223,15 +230,8 @@ class PaymentTransaction(models.Model):
         return txs
 
     def _set_done(self, state_message=None, extra_allowed_states=()):
-        """Move the wallet of a credit payment, then credit purchases once confirmed.
-
-        A payment with credits (or its return) moves the wallet before it is marked done, in
-        the same database transaction: it is done exactly when the credits have moved.
-        """
-        allowed_states = ("draft", "pending", "authorized", "error", *extra_allowed_states)
-        for tx in self.filtered(lambda tx: tx.provider_code == CREDIT_CODE):
-            if tx._credit_lock_state() in allowed_states:
-                tx._credit_settle()
+        """Credit purchases once confirmed (payments with credits moved the wallet as they
+        were marked done, see ``_update_state``)."""
         txs = super()._set_done(
             state_message=state_message, extra_allowed_states=extra_allowed_states
         )
@@ -618,12 +618,7 @@ class PaymentTransaction(models.Model):
         self.ensure_one()
         if self.child_transaction_ids.filtered(lambda child: child.operation == self.operation):
             return False
-        self.flush_recordset()
-        self.env.cr.execute(
-            SQL("SELECT state FROM payment_transaction WHERE id = %s FOR UPDATE", self.id)
-        )
-        row = self.env.cr.fetchone()
-        if not row or row[0] != "done":
+        if self._credit_lock_state() != "done":
             return False
         self.env["credit.ledger.entry"].flush_model(["payment_transaction_id", "kind"])
         self.env.cr.execute(
@@ -890,6 +885,16 @@ class PaymentTransaction(models.Model):
         except Exception:
             _logger.exception("Post-processing of %s failed; it will be retried", self.reference)
 
+    @api.model
+    def _credit_changed_refusal(self, document, fingerprint):
+        """Why credits cannot pay ``document`` as its page showed it (``fingerprint``), or ""."""
+        if fingerprint != document._credit_fingerprint():
+            return self.env._(
+                "%(document)s changed since the page was shown: refresh the page.",
+                document=document.display_name,
+            )
+        return ""
+
     def _credit_lock_state(self):
         """Lock the transaction row until commit and return its committed state."""
         self.ensure_one()
@@ -913,15 +918,8 @@ class PaymentTransaction(models.Model):
         # the backend pays part of an invoice; the portal pays what it showed, in full
         partial = self.operation == "offline"
         refusal = self._credit_spend_refusal(document, self.partner_id, self.amount, partial)
-        if (
-            not refusal
-            and not partial
-            and (self.credit_document_fingerprint != document._credit_fingerprint())
-        ):
-            refusal = self.env._(
-                "%(document)s changed since the page was shown: refresh the page.",
-                document=document.display_name,
-            )
+        if not refusal and not partial:
+            refusal = self._credit_changed_refusal(document, self.credit_document_fingerprint)
         if refusal:
             raise UserError(refusal)
         company = document.company_id
