@@ -11,7 +11,13 @@ from collections import Counter
 from decimal import Decimal
 
 from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
-from odoo_server import RpcError, at_once, start_credit_payment, submit_credit_payment
+from odoo_server import (
+    RpcError,
+    adjust_wallet,
+    at_once,
+    start_credit_payment,
+    submit_credit_payment,
+)
 
 ROUNDS = 3
 _customer_numbers = itertools.count(1)
@@ -44,12 +50,7 @@ def new_autopay_customer(server, balance):
         },
     )
     wallet_id = server.call("credit.wallet", "create", {"partner_id": company_id})
-    wizard_id = server.call(
-        "credit.wallet.adjustment",
-        "create",
-        {"wallet_id": wallet_id, "direction": "in", "amount": balance, "reason": "race"},
-    )
-    server.call("credit.wallet.adjustment", "action_apply", [wizard_id])
+    adjust_wallet(server, wallet_id, balance, "race")
     return company_id, wallet_id, server.authenticate(login, login)
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import assert_books_match_wallets
+from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
 from odoo_server import RpcError
 
 
@@ -114,15 +114,6 @@ def test_mixed_movements_at_once_keep_every_invariant(server, db):
     assert all(outcomes[i] for i, amount in enumerate(amounts) if amount > 0), "ins never fail"
     assert entry_count == len(posted)
     assert balance == ledger_sum == pytest.approx(sum(posted))
-    assert running[-1] == balance
-    assert min(running) >= 0
-    # running balances chain: each one is the previous plus the entry's amount
-    db.execute(
-        "SELECT amount, running_balance FROM credit_ledger_entry WHERE wallet_id = %s ORDER BY id",
-        [wallet_id],
-    )
-    previous = 0
-    for amount, running_balance in db.fetchall():
-        assert previous + amount == running_balance
-        previous = running_balance
+    # running balances chain from zero to the balance, never below zero
+    assert_ledger_matches_wallet(db, wallet_id)
     assert_books_match_wallets(db, company_id)

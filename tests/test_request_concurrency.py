@@ -10,8 +10,7 @@ Only the request's row lock and Odoo's retry of serialization failures stand bet
 and a request decided twice or a wallet credited twice.
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import functools
 from decimal import Decimal
 
 from conftest import (
@@ -19,7 +18,7 @@ from conftest import (
     assert_ledger_matches_wallet,
     movements_of_transaction,
 )
-from odoo_server import RpcError, buy_by_transfer
+from odoo_server import RpcError, at_once, buy_by_transfer
 
 ACCEPT_ROUNDS = 3
 ACCEPTS_AT_ONCE = 4
@@ -34,20 +33,17 @@ def decide_at_once(server, wizards):
 
     :return: per wizard, None when its decision was taken, else the refusal's message
     """
-    barrier = threading.Barrier(len(wizards))
 
     def decide(wizard):
         model, wizard_id = wizard
         method = "action_accept" if model == "credit.request.accept" else "action_reject"
-        barrier.wait(timeout=60)
         try:
             server.call(model, method, [wizard_id])
         except RpcError as error:
             return str(error)
         return None
 
-    with ThreadPoolExecutor(max_workers=len(wizards)) as pool:
-        return list(pool.map(decide, wizards))
+    return at_once([functools.partial(decide, wizard) for wizard in wizards])
 
 
 def accept_wizard(server, request_id):

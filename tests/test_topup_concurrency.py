@@ -6,10 +6,13 @@ at once: every request runs in its own worker process and PostgreSQL transaction
 Stripe or PayPal webhooks, return pages and status polls do in production.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 from conftest import assert_books_match_wallets, movements_of_transaction
-from odoo_server import poll_payment_status, simulate_demo_payment, start_package_purchase
+from odoo_server import (
+    at_once,
+    poll_payment_status,
+    simulate_demo_payment,
+    start_package_purchase,
+)
 
 SIMULTANEOUS = 12
 
@@ -22,11 +25,6 @@ def start_purchase(server, cookies, package_name):
     return start_package_purchase(server, cookies, package_name, [("code", "=", "demo")])[
         "reference"
     ]
-
-
-def at_once(function, count=SIMULTANEOUS):
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(lambda _index: function(), range(count)))
 
 
 def purchase_state(db, reference):
@@ -52,10 +50,10 @@ def test_simultaneous_notifications_and_polls_credit_once(server, db):
     reference = start_purchase(server, cookies, "Growth")  # 500.00 for 550.00 credits
     balance_before = wallet_balance(db, reference)
 
-    answers = at_once(lambda: simulate_demo_payment(server, reference))
+    answers = at_once([lambda: simulate_demo_payment(server, reference)] * SIMULTANEOUS)
     assert not [answer for answer in answers if "error" in answer], answers
     # the customer's browser polls the status page, which post-processes the transaction
-    at_once(lambda: poll_payment_status(server, cookies))
+    at_once([lambda: poll_payment_status(server, cookies)] * SIMULTANEOUS)
 
     _tx_id, state, _wallet, balance, company_id, entries, payments = purchase_state(db, reference)
     assert state == "done"
@@ -87,7 +85,7 @@ def test_simultaneous_post_processing_of_a_done_transaction_credits_once(server,
     finally:
         server.call("res.partner", "write", [customer_id], {"active": True})
 
-    answers = at_once(lambda: poll_payment_status(server, cookies))
+    answers = at_once([lambda: poll_payment_status(server, cookies)] * SIMULTANEOUS)
     # a poll that lost the race answers "retry", as Odoo's status page expects; the page polls
     # again, and so does the test
     print(f"{sum('error' in answer for answer in answers)} of {SIMULTANEOUS} polls lost the race")

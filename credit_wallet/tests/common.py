@@ -1,5 +1,8 @@
 import json
 from unittest.mock import patch
+from urllib.parse import urlencode
+
+from lxml import html
 
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user
@@ -253,6 +256,33 @@ class CreditTopupCommon(CreditWalletCommon):
 
     def credit_entries(self, tx):
         return self.env["credit.ledger.entry"].search([("payment_transaction_id", "in", tx.ids)])
+
+
+class CreditBuyPageCase(CreditRpcMixin, CreditTopupCommon, HttpCase):
+    """The Buy Credits page as Ada, a portal customer, sees it (custom amounts allowed)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.allow_custom_amounts()
+
+    def setUp(self):
+        super().setUp()
+        self.authenticate("portal_ada", "portal_ada")
+
+    def open_buy_page(self, **params):
+        response = self.url_open(f"/my/credits/buy?{urlencode(params)}")
+        self.assertEqual(response.status_code, 200, params)
+        return html.fromstring(response.content)
+
+    def payment_form(self, **params):
+        """The payment context of the Buy Credits page, as the payment form's JS reads it."""
+        forms = self.open_buy_page(**params).xpath("//form[@id='o_payment_form']")
+        self.assertEqual(len(forms), 1, f"the page shows one payment form: {params}")
+        return {
+            key: forms[0].get(f"data-{key.replace('_', '-')}")
+            for key in ("amount", "currency_id", "transaction_route", "access_token")
+        }
 
 
 class CreditWebhookCase(CreditTopupCommon, HttpCase):

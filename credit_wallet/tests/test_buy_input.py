@@ -1,12 +1,9 @@
 import json
-from urllib.parse import urlencode
 
-from lxml import html
-
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import CreditTopupCommon
+from .common import CreditBuyPageCase
 
 NOT_A_NUMBER = "Enter the number of credits as a number."
 OUT_OF_BOUNDS = "Choose an amount between $\xa020.00 and $\xa0500.00."
@@ -42,16 +39,7 @@ BAD_AMOUNTS = {
 BAD_PACKAGE_IDS = ["1e308", "-1", "0", "99999999999999999999", "abc", "1.5", "9" * 5000]
 
 
-class CreditBuyInputCase(CreditTopupCommon, HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.allow_custom_amounts()
-
-    def setUp(self):
-        super().setUp()
-        self.authenticate("portal_ada", "portal_ada")
-
+class CreditBuyInputCase(CreditBuyPageCase):
     def snapshot(self):
         self.env.invalidate_all()
         return (
@@ -62,24 +50,11 @@ class CreditBuyInputCase(CreditTopupCommon, HttpCase):
             self.credit_account_balance(),
         )
 
-    def open_buy_page(self, **params):
-        response = self.url_open(f"/my/credits/buy?{urlencode(params)}")
-        self.assertEqual(response.status_code, 200, params)
-        return html.fromstring(response.content)
-
     def buy_page_error(self, **params):
         """The error the Buy Credits page shows, checking it offers no payment form."""
         page = self.open_buy_page(**params)
         self.assertFalse(page.xpath("//form[@id='o_payment_form']"), params)
         return page.xpath("string(//*[hasclass('o_credit_buy_error')])").strip()
-
-    def payment_form(self, **params):
-        forms = self.open_buy_page(**params).xpath("//form[@id='o_payment_form']")
-        self.assertEqual(len(forms), 1, params)
-        return {
-            key: forms[0].get(f"data-{key.replace('_', '-')}")
-            for key in ("amount", "transaction_route", "access_token")
-        }
 
     def post_json(self, route, body):
         """POST a raw JSON-RPC body: NaN and Infinity are sent as JavaScript would not."""
@@ -91,9 +66,8 @@ class CreditBuyInputCase(CreditTopupCommon, HttpCase):
 
     def assert_rpc_refused(self, route, params, message):
         before = self.snapshot()
-        response = self.post_json(route, self.rpc_body(params))
-        self.assertEqual(response.status_code, 200)
-        answer = response.json()
+        with mute_logger("odoo.http"):
+            answer = self.jsonrpc(route, params)
         self.assertNotIn("result", answer)
         self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.ValidationError")
         self.assertEqual(answer["error"]["data"]["message"], message)
@@ -209,10 +183,10 @@ class TestBuyTransactionInput(CreditBuyInputCase):
 
     def test_exact_custom_amount_buys_that_many_credits(self):
         form = self.payment_form(amount="20.10000000000000000000")
-        answer = self.post_json(
+        answer = self.jsonrpc(
             form["transaction_route"],
-            self.rpc_body(self.buy_transaction_params(form, amount="20.10000000000000000000")),
-        ).json()
+            self.buy_transaction_params(form, amount="20.10000000000000000000"),
+        )
         self.assertIn("result", answer, answer.get("error"))
         tx = self.env["payment.transaction"].search(
             [("reference", "=", answer["result"]["reference"])]

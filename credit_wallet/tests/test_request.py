@@ -37,12 +37,19 @@ class CreditRequestCommon(CreditTopupCommon):
         """Providers are per company: the test company gets its own copy."""
         return cls.env.ref(xmlid).sudo().copy({"company_id": cls.company.id})
 
-    def create_transfer_tx(self, package=None, provider=None, method=None):
+    def create_transfer_tx(self, package=None, provider=None, method=None, partner=None):
         return self.create_credit_tx(
             package or self.bonus_package,
+            partner=partner,
             provider=provider or self.transfer,
             payment_method_id=(method or self.transfer_method).id,
         )
+
+    def open_request(self, package=None, partner=None, provider=None, method=None):
+        """A purchase paid by wire transfer (or ``provider``), confirmed by the customer."""
+        tx = self.create_transfer_tx(package, provider, method, partner)
+        self.notify_custom(tx)
+        return self.request_of(tx)
 
     def notify_custom(self, tx):
         """What payment_custom's /payment/custom/process does when the customer confirms."""
@@ -108,9 +115,8 @@ class TestCreditRequest(CreditRequestCommon):
         self.assert_invariants()
 
     def test_accepting_a_transfer_credits_the_wallet_through_the_chosen_journal(self):
-        tx = self.create_transfer_tx()
-        self.notify_custom(tx)
-        request = self.request_of(tx)
+        request = self.open_request()
+        tx = request.payment_transaction_id
 
         self.accept(request, journal=self.bank_journal)
 
@@ -144,9 +150,8 @@ class TestCreditRequest(CreditRequestCommon):
         self.assert_invariants()
 
     def test_a_crypto_request_is_accepted_into_the_crypto_journal(self):
-        tx = self.create_transfer_tx(self.package, provider=self.crypto, method=self.crypto_method)
-        self.notify_custom(tx)
-        request = self.request_of(tx)
+        request = self.open_request(self.package, provider=self.crypto, method=self.crypto_method)
+        tx = request.payment_transaction_id
         self.assertEqual(request.payment_method_id, self.crypto_method)
 
         wizard = self.accept(request)
@@ -157,9 +162,8 @@ class TestCreditRequest(CreditRequestCommon):
         self.assert_invariants()
 
     def test_a_request_is_decided_once(self):
-        tx = self.create_transfer_tx()
-        self.notify_custom(tx)
-        request = self.request_of(tx)
+        request = self.open_request()
+        tx = request.payment_transaction_id
         self.accept(request)
 
         with self.assertRaisesRegex(UserError, "already accepted"):
@@ -176,9 +180,8 @@ class TestCreditRequest(CreditRequestCommon):
         self.assert_invariants()
 
     def test_rejecting_cancels_the_payment_and_tells_the_customer_why(self):
-        tx = self.create_transfer_tx()
-        self.notify_custom(tx)
-        request = self.request_of(tx)
+        request = self.open_request()
+        tx = request.payment_transaction_id
 
         self.reject(request, reason="  No transfer with this reference arrived.  ")
 
@@ -210,9 +213,8 @@ class TestCreditRequest(CreditRequestCommon):
         self.assert_invariants()
 
     def test_a_rejection_needs_a_reason(self):
-        tx = self.create_transfer_tx()
-        self.notify_custom(tx)
-        request = self.request_of(tx)
+        request = self.open_request()
+        tx = request.payment_transaction_id
 
         for reason in ("", "   "):
             with self.subTest(reason=reason), self.assertRaisesRegex(UserError, "Say why"):
@@ -222,9 +224,7 @@ class TestCreditRequest(CreditRequestCommon):
         self.assertEqual(tx.state, "pending")
 
     def test_only_credit_managers_decide(self):
-        tx = self.create_transfer_tx()
-        self.notify_custom(tx)
-        request = self.request_of(tx)
+        request = self.open_request()
 
         for user in (self.credit_user, self.portal_user):
             with self.subTest(user=user.login):
@@ -240,9 +240,7 @@ class TestCreditRequest(CreditRequestCommon):
         self.assertEqual(self.wallet.balance, 0.0)
 
     def test_nobody_writes_a_decision_by_hand(self):
-        tx = self.create_transfer_tx()
-        self.notify_custom(tx)
-        request = self.request_of(tx)
+        request = self.open_request()
 
         for vals in (
             {"state": "accepted"},
@@ -260,9 +258,7 @@ class TestCreditRequest(CreditRequestCommon):
         other_journal = self.env["account.journal"].search(
             [("company_id", "=", other_company.id), ("type", "=", "bank")], limit=1
         )
-        tx = self.create_transfer_tx()
-        self.notify_custom(tx)
-        request = self.request_of(tx)
+        request = self.open_request()
 
         with self.assertRaisesRegex(UserError, "journal of"):
             request.with_user(self.manager)._check_can_accept(other_journal)
@@ -274,9 +270,8 @@ class TestCreditRequest(CreditRequestCommon):
         self.assertEqual(self.wallet.balance, 0.0)
 
     def test_accepting_a_purchase_that_cannot_be_credited_changes_nothing(self):
-        tx = self.create_transfer_tx()
-        self.notify_custom(tx)
-        request = self.request_of(tx)
+        request = self.open_request()
+        tx = request.payment_transaction_id
         self.customer.action_archive()
 
         with self.assertRaisesRegex(UserError, "archived"), self.env.cr.savepoint():
@@ -290,9 +285,7 @@ class TestCreditRequest(CreditRequestCommon):
 
     def test_a_required_proof_holds_the_request_until_it_arrives(self):
         self.company.credit_proof_required = True
-        tx = self.create_transfer_tx()
-        self.notify_custom(tx)
-        request = self.request_of(tx)
+        request = self.open_request()
         self.assertEqual(request.state, "awaiting_proof")
         self.assertEqual(request._get_portal_state(), "pending")
         self.assertFalse(self.manager_activities(request), "not in the review queue yet")

@@ -35,18 +35,6 @@ def image_bytes(image_format):
 class CreditRequestPortalCase(CreditRpcMixin, CreditRequestCommon, HttpCase):
     """Open requests for the customers and read their requests page as they would."""
 
-    def open_request(self, package=None, partner=None, provider=None, method=None):
-        """A purchase paid by wire transfer (or ``provider``), confirmed by the customer."""
-        provider = provider or self.transfer
-        tx = self.create_credit_tx(
-            package or self.bonus_package,
-            partner=partner,
-            provider=provider,
-            payment_method_id=(method or provider.payment_method_ids[:1]).id,
-        )
-        self.notify_custom(tx)
-        return self.request_of(tx)
-
     def get_page(self, url=REQUESTS_URL):
         response = self.url_open(url)
         self.assertEqual(response.status_code, 200, url)

@@ -39,9 +39,9 @@ class TestCreditRequestTour(CreditRequestCommon, HttpCase):
         self.assertEqual(tx.payment_id.journal_id, self.bank_journal)
         self.assert_invariants()
 
-        starter_tx = self.create_transfer_tx(self.package)
-        self.notify_custom(starter_tx)
-        self.reject(self.request_of(starter_tx), reason="No transfer with this reference arrived.")
+        self.reject(
+            self.open_request(self.package), reason="No transfer with this reference arrived."
+        )
 
         self.start_tour("/my/credits", "credit_wallet_request_decided_tour", login="portal_ada")
 

@@ -45,6 +45,12 @@ class CreditSpendPortalCase(CreditRpcMixin, CreditSpendCommon, CreditTopupCommon
             }
         )
 
+    def setUp(self):
+        super().setUp()
+        self.adjust(self.wallet, 250.0)
+        self.order = self.quotation()
+        self.invoice = self.create_invoice(100.0)
+
     # -------------------------------------------------------------------------
     # Documents and links
     # -------------------------------------------------------------------------
@@ -135,12 +141,6 @@ class CreditSpendPortalCase(CreditRpcMixin, CreditSpendCommon, CreditTopupCommon
 
 @tagged("post_install", "-at_install")
 class TestCreditPaymentOption(CreditSpendPortalCase):
-    def setUp(self):
-        super().setUp()
-        self.adjust(self.wallet, 250.0)
-        self.order = self.quotation()
-        self.invoice = self.create_invoice(100.0)
-
     def test_every_document_page_offers_credits_with_balance_and_balance_after(self):
         cart = self.open_cart(self.service)
         pages = {
@@ -238,13 +238,7 @@ class TestCreditPaymentOption(CreditSpendPortalCase):
             invoice_payment_term_id=False,
             invoice_date_due="2020-01-31",
         )
-        self.company.write(
-            {
-                "credit_custom_amount_allowed": True,
-                "credit_custom_amount_min": 10.0,
-                "credit_custom_amount_max": 1000.0,
-            }
-        )
+        self.allow_custom_amounts(10.0, 1000.0)
         self.authenticate("portal_ada", "portal_ada")
         partner, currency = self.contact, self.company.currency_id
 
@@ -279,10 +273,7 @@ class CreditTransactionRouteCase(CreditSpendPortalCase):
 
     def setUp(self):
         super().setUp()
-        self.adjust(self.wallet, 250.0)
         self.adjust(self.other_wallet, 500.0)
-        self.order = self.quotation()
-        self.invoice = self.create_invoice(100.0)
 
     def route_of(self, document):
         if document._name == "sale.order":

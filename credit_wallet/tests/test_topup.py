@@ -1,13 +1,9 @@
-import json
-from urllib.parse import urlencode
-
-from lxml import html
 from psycopg2 import IntegrityError
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import CreditTopupCommon
+from .common import CreditBuyPageCase, CreditTopupCommon
 
 
 @tagged("post_install", "-at_install")
@@ -231,7 +227,7 @@ class TestCreditTopup(CreditTopupCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
+class TestCreditBuyRoutes(CreditBuyPageCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -251,37 +247,6 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
                 "company_id": cls.other_company.id,
             }
         )
-        cls.allow_custom_amounts()
-
-    def setUp(self):
-        super().setUp()
-        self.authenticate("portal_ada", "portal_ada")
-
-    # helpers ----------------------------------------------------------------
-
-    def open_buy_page(self, **params):
-        response = self.url_open(f"/my/credits/buy?{urlencode(params)}")
-        self.assertEqual(response.status_code, 200)
-        return html.fromstring(response.content)
-
-    def payment_form(self, **params):
-        """The payment context of the Buy Credits page, as the payment form's JS reads it."""
-        page = self.open_buy_page(**params)
-        forms = page.xpath("//form[@id='o_payment_form']")
-        self.assertEqual(len(forms), 1, "the page shows one payment form")
-        return {
-            key: forms[0].get(f"data-{key.replace('_', '-')}")
-            for key in ("amount", "currency_id", "transaction_route", "access_token")
-        }
-
-    def post_transaction(self, route, params):
-        response = self.url_open(
-            route,
-            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
-            headers={"Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200)
-        return response.json()
 
     def snapshot(self):
         self.env.invalidate_all()
@@ -295,7 +260,7 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
     def assert_refused(self, route, params, message):
         before = self.snapshot()
         with mute_logger("odoo.http"):
-            answer = self.post_transaction(route, params)
+            answer = self.jsonrpc(route, params)
         self.assertNotIn("result", answer)
         self.assertIn(message, answer["error"]["data"]["message"])
         self.assertEqual(self.snapshot(), before, "a refused request changes nothing")
@@ -347,7 +312,7 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
 
     def test_transaction_route_creates_the_purchase_from_server_values(self):
         form = self.payment_form(package_id=self.bonus_package.id)
-        answer = self.post_transaction(form["transaction_route"], self.buy_transaction_params(form))
+        answer = self.jsonrpc(form["transaction_route"], self.buy_transaction_params(form))
 
         self.assertIn("result", answer, answer.get("error"))
         tx = self.env["payment.transaction"].search(
@@ -375,7 +340,7 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
     def test_custom_amount_route_grants_the_amount(self):
         form = self.payment_form(amount="42.5")
         self.assertEqual(form["transaction_route"], "/my/credits/transaction/custom")
-        answer = self.post_transaction(form["transaction_route"], self.buy_transaction_params(form))
+        answer = self.jsonrpc(form["transaction_route"], self.buy_transaction_params(form))
         tx = self.env["payment.transaction"].search(
             [("reference", "=", answer["result"]["reference"])]
         )
@@ -408,7 +373,7 @@ class TestCreditBuyRoutes(CreditTopupCommon, HttpCase):
         self.assert_refused(
             form["transaction_route"], dict(params, token_id=other_token.id), "not available"
         )
-        answer = self.post_transaction(form["transaction_route"], dict(params, token_id=token.id))
+        answer = self.jsonrpc(form["transaction_route"], dict(params, token_id=token.id))
 
         self.assertIn("result", answer, answer.get("error"))
         tx = self.env["payment.transaction"].search([("credit_wallet_id", "=", self.wallet.id)])
