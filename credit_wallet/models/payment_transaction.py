@@ -685,38 +685,11 @@ class PaymentTransaction(models.Model):
         """Dr Receivable / Cr Customer Credit for ``amount``, matched with ``move_to_match``'s
         open receivable line: money the customer paid becomes credits."""
         self.ensure_one()
-        company = self.company_id
-        partner = self.credit_wallet_id.partner_id
-        receivable = partner.with_company(company).property_account_receivable_id
-        label = self.env._("Credits of %(reference)s", reference=self.reference)
-        move = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "company_id": company.id,
-                "journal_id": company.credit_journal_id.id,
-                "ref": label,
-                "partner_id": partner.id,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "account_id": receivable.id,
-                            "partner_id": partner.id,
-                            "name": label,
-                            "balance": amount,
-                        }
-                    ),
-                    Command.create(
-                        {
-                            "account_id": company.credit_account_id.id,
-                            "partner_id": partner.id,
-                            "name": label,
-                            "balance": -amount,
-                        }
-                    ),
-                ],
-            }
+        wallet = self.credit_wallet_id
+        receivable = wallet.partner_id.with_company(self.company_id).property_account_receivable_id
+        move = wallet._create_accounting_entry(
+            amount, self.env._("Credits of %(reference)s", reference=self.reference), receivable
         )
-        move._post(soft=False)
         (move.line_ids + move_to_match.line_ids).filtered(
             lambda line: line.account_id == receivable and not line.reconciled
         ).reconcile()
