@@ -383,6 +383,11 @@ class PaymentTransaction(models.Model):
         )
         return purchase.currency_id.round(-sum(refunds.mapped("amount")))
 
+    def _credit_unrefunded_money(self):
+        """Money of this credit purchase that no done refund has given back yet."""
+        self.ensure_one()
+        return self.currency_id.round(self.amount - self._credit_refunded_money(self))
+
     def _credit_take_back_refund(self):
         """Take back the credits of refunded money: refund transactions, or voided purchases.
 
@@ -393,11 +398,7 @@ class PaymentTransaction(models.Model):
         """
         for tx in self.sudo():
             purchase = tx.source_transaction_id if tx.operation == "refund" else tx
-            money = (
-                -tx.amount
-                if tx.operation == "refund"
-                else tx.amount - tx._credit_refunded_money(purchase)
-            )
+            money = -tx.amount if tx.operation == "refund" else tx._credit_unrefunded_money()
             tx._credit_attempt(
                 functools.partial(
                     tx._credit_take_back, purchase, purchase.currency_id.round(money)
@@ -557,7 +558,7 @@ class PaymentTransaction(models.Model):
         """What Odoo may refund of this credit purchase: money whose credits are unspent."""
         self.ensure_one()
         currency = self.currency_id
-        not_refunded = currency.round(self.amount - self._credit_refunded_money(self))
+        not_refunded = self._credit_unrefunded_money()
         if not self.credit_entry_ids.filtered(lambda entry: entry.kind == "purchase"):
             return not_refunded  # nothing was credited: nothing to take back
         # a credit costs amount / credit_amount: the balance buys back this much money

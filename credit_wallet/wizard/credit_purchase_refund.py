@@ -22,8 +22,7 @@ class CreditPurchaseRefund(models.TransientModel):
     @api.depends("transaction_id")
     def _compute_amount(self):
         for wizard in self:
-            tx_sudo = wizard.transaction_id.sudo()
-            wizard.amount = tx_sudo.amount - tx_sudo._credit_refunded_money(tx_sudo)
+            wizard.amount = wizard.transaction_id.sudo()._credit_unrefunded_money()
 
     def action_record(self):
         self._check_can_record()
@@ -38,7 +37,7 @@ class CreditPurchaseRefund(models.TransientModel):
         for wizard in self:
             tx_sudo = wizard.transaction_id.sudo()
             currency = tx_sudo.currency_id
-            left = currency.round(tx_sudo.amount - tx_sudo._credit_refunded_money(tx_sudo))
+            left = tx_sudo._credit_unrefunded_money()
             if not tx_sudo.credit_wallet_id or tx_sudo.state != "done":
                 raise UserError(
                     self.env._(
