@@ -124,15 +124,9 @@ class CreditRequest(models.Model):
             request.access_url = "/my/credits/requests"
 
     def _compute_proof_count(self):
-        counts = dict(
-            self.env["ir.attachment"]._read_group(
-                [("res_model", "=", self._name), ("res_id", "in", self.ids)],
-                ["res_id"],
-                ["__count"],
-            )
-        )
+        # the request's attachments, as the chatter counts them
         for request in self:
-            request.proof_count = counts.get(request.id, 0)
+            request.proof_count = request.message_attachment_count
 
     def _get_portal_state(self):
         self.ensure_one()

@@ -326,30 +326,11 @@ class CreditWallet(models.Model):
         every reconcilable line with the one it cancels (Customer Credit lines are matched by
         the posting service)."""
         self.ensure_one()
-        company = self.company_id
-        reversal = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "company_id": company.id,
-                "journal_id": company.credit_journal_id.id,
-                "date": fields.Date.context_today(self),
-                "ref": label,
-                "partner_id": self.partner_id.id,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "account_id": line.account_id.id,
-                            "partner_id": line.partner_id.id,
-                            "name": label,
-                            "balance": -line.balance,
-                        }
-                    )
-                    for line in move.line_ids
-                ],
-            }
+        reversal = self._post_credit_journal_entry(
+            label, [(line.account_id, line.partner_id, -line.balance) for line in move.line_ids]
         )
-        reversal._post(soft=False)
-        for account in (move.line_ids.account_id - company.credit_account_id).filtered("reconcile"):
+        credit_account = self.company_id.credit_account_id
+        for account in (move.line_ids.account_id - credit_account).filtered("reconcile"):
             (move.line_ids + reversal.line_ids).filtered(
                 lambda line, account=account: line.account_id == account and not line.reconciled
             ).reconcile()
@@ -366,33 +347,40 @@ class CreditWallet(models.Model):
 
     def _create_accounting_entry(self, amount, description, counterpart_account):
         """Post Customer Credit against ``counterpart_account`` for ``amount`` credits."""
-        company = self.company_id
         partner = self.partner_id
+        return self._post_credit_journal_entry(
+            description,
+            [
+                (self.company_id.credit_account_id, partner, -amount),
+                (counterpart_account, partner, amount),
+            ],
+        )
+
+    def _post_credit_journal_entry(self, label, lines):
+        """Post an entry of this wallet's customer in the Customer Credit journal.
+
+        :param lines: ``(account, partner, balance)`` of each journal item, labelled ``label``
+        """
+        self.ensure_one()
+        company = self.company_id
         move = self.env["account.move"].create(
             {
                 "move_type": "entry",
                 "company_id": company.id,
                 "journal_id": company.credit_journal_id.id,
                 "date": fields.Date.context_today(self),
-                "ref": description,
-                "partner_id": partner.id,
+                "ref": label,
+                "partner_id": self.partner_id.id,
                 "line_ids": [
                     Command.create(
                         {
-                            "account_id": company.credit_account_id.id,
+                            "account_id": account.id,
                             "partner_id": partner.id,
-                            "name": description,
-                            "balance": -amount,
+                            "name": label,
+                            "balance": balance,
                         }
-                    ),
-                    Command.create(
-                        {
-                            "account_id": counterpart_account.id,
-                            "partner_id": partner.id,
-                            "name": description,
-                            "balance": amount,
-                        }
-                    ),
+                    )
+                    for account, partner, balance in lines
                 ],
             }
         )
