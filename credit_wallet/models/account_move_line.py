@@ -28,7 +28,9 @@ class AccountMoveLine(models.Model):
         if guarded:
             self._check_customer_credit_untouched()
         result = super().write(vals)
-        if guarded:
+        # only a new account can bring a line onto Customer Credit (one Odoo recomputes is
+        # checked in _compute_account_id)
+        if "account_id" in vals:
             self._check_customer_credit_untouched()
         return result
 
