@@ -1,7 +1,7 @@
 {
     "name": "Credit Wallet",
     "summary": "Prepaid customer credits: wallet, portal ledger, accounting-backed movements",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "author": "credit_wallet developers",
     "website": "https://example.com/credit_wallet",

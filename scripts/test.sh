@@ -13,8 +13,9 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-TEMPLATE_DB=cw_test_deps
-TEST_DB=cw_test
+# Overridable, to run a second checkout's tests beside these (TEST_DB=cw_test_mine).
+TEMPLATE_DB="${TEMPLATE_DB:-cw_test_deps}"
+TEST_DB="${TEST_DB:-cw_test}"
 ADDON_DIR="$REPO_ROOT/credit_wallet"
 
 failures=()       # one line per failed step, printed at the end

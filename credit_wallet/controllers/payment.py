@@ -12,8 +12,8 @@ from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.payment.controllers.post_processing import PaymentPostProcessing
 
-from ..models.payment_provider import CREDIT_CODE, CRYPTO_MODE, to_record_id
-from ..models.payment_transaction import CREDIT_PROCESS_URL
+from ..const import CREDIT_CODE, CREDIT_PROCESS_URL, CRYPTO_MODE
+from ..models.payment_provider import to_record_id
 
 CUSTOM_AMOUNT = "custom"
 
@@ -105,9 +105,7 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
         wallet = request.env["credit.wallet"]._get_wallet(partner, company)
         kwargs["landing_route"] = "/my/credits"
         # this route is the one place a credit purchase is created
-        request.update_context(
-            **request.env["payment.transaction"]._credit_purchase_flow().env.context
-        )
+        request.update_context(**request.env["payment.transaction"]._credit_flow().env.context)
         tx_sudo = self._create_transaction(
             amount=price,
             currency_id=currency.id,
@@ -320,6 +318,8 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
             custom_create_values = self._credit_check_spend_request(
                 provider_sudo, custom_create_values or {}, credit_fingerprint, kwargs
             )
+            # checked: the payment flow creates this payment with credits
+            request.update_context(**request.env["payment.transaction"]._credit_flow().env.context)
         elif provider_sudo.custom_mode == CRYPTO_MODE and not (custom_create_values or {}).get(
             "credit_wallet_id"
         ):

@@ -2,11 +2,16 @@ import hashlib
 import json
 import logging
 import threading
+from datetime import timedelta
 
 import psycopg2
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+from odoo.tools.misc import format_amount
+
+from ..const import CREDIT_CODE
 
 _logger = logging.getLogger(__name__)
 
@@ -49,6 +54,7 @@ class AccountMove(models.Model):
     def write(self, vals):
         if "state" in vals and vals["state"] != "posted":
             self._check_not_credit_wallet_move()
+            self._check_no_standing_credit_return()
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -67,6 +73,43 @@ class AccountMove(models.Model):
                     moves=", ".join(wallet_moves.mapped("display_name")),
                 )
             )
+
+    def _check_no_standing_credit_return(self):
+        """Refuse to reset or cancel a credit note whose credits went back to a wallet.
+
+        The customer holds those credits: the credit note cannot stop existing while its
+        return stands, or the wallet would keep credits that nothing in the books explains.
+        """
+        notes = self.filtered(
+            lambda move: move.move_type == "out_refund" and move.state == "posted"
+        )
+        if not notes:
+            return
+        # sudo: the returns of these credit notes, whatever the user may read of the wallets
+        returns_sudo = (
+            self.env["credit.ledger.entry"]
+            .sudo()
+            .search(
+                [("kind", "=", "return"), ("payment_transaction_id.invoice_ids", "in", notes.ids)]
+            )
+        )
+        for note in notes:
+            note_returns = returns_sudo.filtered(
+                lambda entry, note=note: note in entry.payment_transaction_id.invoice_ids
+            )
+            if note_returns:
+                raise UserError(
+                    self.env._(
+                        "%(note)s gave %(amount)s back to the credits of %(customer)s: it "
+                        "cannot be reset to draft or cancelled while that return stands. To "
+                        "charge the customer again, issue an invoice.",
+                        note=note.display_name,
+                        amount=format_amount(
+                            self.env, sum(note_returns.mapped("amount")), note.company_currency_id
+                        ),
+                        customer=note_returns.wallet_id.partner_id[:1].display_name,
+                    )
+                )
 
     # -------------------------------------------------------------------------
     # Paying an invoice with credits
@@ -118,7 +161,7 @@ class AccountMove(models.Model):
         tx_sudo = (
             self.env["payment.transaction"]
             .sudo()
-            .create(
+            ._credit_create(
                 {
                     "provider_id": provider_sudo.id,
                     "payment_method_id": provider_sudo.payment_method_ids[:1].id,
@@ -149,11 +192,15 @@ class AccountMove(models.Model):
     # -------------------------------------------------------------------------
 
     def _credit_spendings(self):
-        """The done payments with credits of the invoice this credit note reverses."""
+        """The payments with credits reconciled with the invoice this credit note reverses,
+        with credits still to give back: what the books say paid the invoice, not the links a
+        user can edit."""
         self.ensure_one()
         # sudo: the invoice's own payments, read to know what credits paid on it
-        return self.reversed_entry_id.sudo().transaction_ids.filtered(
-            lambda tx: not tx.currency_id.is_zero(tx._credit_returnable_amount())
+        payments_sudo = self.reversed_entry_id.sudo()._get_reconciled_payments()
+        return payments_sudo.payment_transaction_id.filtered(
+            lambda tx: tx.provider_code == CREDIT_CODE
+            and not tx.currency_id.is_zero(tx._credit_returnable_amount())
         )
 
     def _credit_return_amount(self):
@@ -199,9 +246,18 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
-        # whoever posts: an accountant, a sale order's invoicing, an import
-        posted._credit_autopay()
+        # whoever posts (an accountant, a sale order's invoicing, an import), auto-pay runs
+        # once this transaction has committed: never inside another payment's processing
+        if posted._credit_autopay_candidates():
+            self._credit_autopay_later()
         return posted
+
+    @api.model
+    def _credit_autopay_later(self, company=None):
+        """Run auto-pay as soon as the current transaction has committed (its scheduled action)."""
+        if company and not company.credit_payment_enabled:
+            return
+        self.env.ref("credit_wallet.ir_cron_credit_autopay")._trigger()
 
     def _credit_autopay_candidates(self):
         """Open customer invoices, in the company's own currency, of auto-pay customers."""
@@ -217,8 +273,8 @@ class AccountMove(models.Model):
     def _credit_autopay(self):
         """Pay these invoices from credits where their customers asked for it, oldest due first.
 
-        Never fails the posting: an invoice that cannot be paid stays open, and its customer
-        is told once how much is missing.
+        Never fails: an invoice that cannot be paid stays open, and its customer is told once
+        how much is missing.
         """
         for invoice in self._credit_autopay_candidates().sorted(
             lambda move: (move.invoice_date_due or move.date, move.id)
@@ -226,21 +282,33 @@ class AccountMove(models.Model):
             invoice._credit_pay_from_credits(remind=True)
 
     def _credit_pay_from_credits(self, remind=False):
-        """Pay this invoice from its customer's credits: all of it when the balance covers it,
-        or what is there when the company applies partial payments.
+        """Pay this invoice from its customer's credits, unless another payment settles it.
+
+        Under the invoice's lock (and its transactions'): nothing when a payment of the
+        invoice or its orders is pending, authorized, or done and not yet booked; the
+        customer's outstanding payments and credits for it first, as Odoo's outstanding
+        credits do; then credits: all of what is due when the balance covers it, or what is
+        there when the company applies partial payments.
 
         :param remind: tell the customer once what is missing when credits do not cover it
-        :return: the amount paid (0 when nothing could be paid)
+        :return: the amount paid with credits (0 when nothing was paid with them)
         """
         self.ensure_one()
+        # sudo: auto-pay acts for the company on this one invoice, whoever triggered it
+        invoice_sudo = self.sudo()
+        invoice_sudo._credit_lock_for_payment()
+        if invoice_sudo._credit_payment_refusal() or invoice_sudo._credit_settled_elsewhere():
+            return 0.0
+        invoice_sudo._credit_apply_outstanding()
         company = self.company_id
         currency = company.currency_id
-        # sudo: the balance of this invoice's customer, read to pay the invoice from it
+        due = invoice_sudo.amount_residual
+        if currency.compare_amounts(due, 0.0) <= 0:
+            return 0.0
         wallet_sudo = self.env["credit.wallet"]._get_wallet(
             self.commercial_partner_id, company, create=False
         )
         balance = wallet_sudo.balance or 0.0
-        due = self.amount_residual
         if currency.compare_amounts(balance, due) >= 0:
             amount = due
         elif company.credit_autopay_partial and currency.compare_amounts(balance, 0.0) > 0:
@@ -250,9 +318,9 @@ class AccountMove(models.Model):
         if currency.compare_amounts(amount, 0.0) > 0:
             try:
                 with self.env.cr.savepoint():
-                    self.sudo()._credit_pay(amount)
+                    invoice_sudo._credit_pay(amount)
             except UserError as error:
-                # e.g. paid or spent meanwhile: the invoice stays as it is
+                # e.g. spent meanwhile: the invoice stays as it is
                 _logger.info("Invoice %s not paid from credits: %s", self.name, error)
                 amount = 0.0
         if currency.compare_amounts(amount, 0.0) > 0 and self.payment_state in (
@@ -263,6 +331,80 @@ class AccountMove(models.Model):
         elif remind and not self.credit_autopay_reminded and self.payment_state != "paid":
             self._credit_remind_shortfall()
         return amount
+
+    def _credit_orders(self):
+        """The sale orders this invoice bills."""
+        return self.line_ids.sale_line_ids.order_id
+
+    def _credit_payment_transactions(self):
+        """The payment transactions of this invoice and of the orders it bills."""
+        return (self.transaction_ids | self._credit_orders().transaction_ids).filtered(
+            lambda tx: tx.operation != "validation"
+        )
+
+    def _credit_lock_for_payment(self):
+        """Lock this invoice's row and its transactions' until commit.
+
+        A payment changing them at the same moment (a provider's notification, Odoo's
+        post-processing, a payment in the portal) makes one of the two fail to serialize.
+        """
+        self.ensure_one()
+        self.flush_recordset()
+        self.env.cr.execute(SQL("SELECT id FROM account_move WHERE id = %s FOR UPDATE", self.id))
+        txs = self._credit_payment_transactions()
+        if txs:
+            txs.flush_recordset()
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM payment_transaction WHERE id IN %s ORDER BY id FOR UPDATE",
+                    tuple(txs.ids),
+                )
+            )
+        self.invalidate_recordset()
+        txs.invalidate_recordset()
+
+    def _credit_settled_elsewhere(self):
+        """Whether another payment of this invoice or of its orders is under way: pending,
+        authorized, or done and not yet booked (Odoo's post-processing books it)."""
+        self.ensure_one()
+        return any(
+            tx.state in ("pending", "authorized")
+            or (tx.state == "done" and tx.operation != "refund" and not tx.payment_id)
+            for tx in self._credit_payment_transactions()
+        )
+
+    def _credit_apply_outstanding(self):
+        """Settle this invoice with the customer's outstanding payments and credits first.
+
+        Those of a payment transaction count only for the documents it paid (this invoice or
+        its orders): a payment made for another order waits for that order's invoice.
+        """
+        self.ensure_one()
+        receivable_lines = self.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable" and not line.reconciled
+        )
+        if not receivable_lines:
+            return
+        outstanding = self.env["account.move.line"].search(
+            [
+                ("account_id", "in", receivable_lines.account_id.ids),
+                ("company_id", "=", self.company_id.id),
+                ("partner_id", "=", self.commercial_partner_id.id),
+                ("currency_id", "=", self.currency_id.id),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("amount_residual", "<", 0.0),
+            ],
+            order="date, id",
+        )
+        orders = self._credit_orders()
+        for line in outstanding:
+            tx = line.move_id.origin_payment_id.payment_transaction_id
+            if tx and (tx.invoice_ids - self or tx.sale_order_ids - orders):
+                continue
+            if self.currency_id.is_zero(self.amount_residual):
+                break
+            self.js_assign_outstanding_line(line.id)
 
     def _credit_send_paid_invoice(self):
         """Email the customers their invoices, now paid, the way Send & Print does in the
@@ -303,20 +445,6 @@ class AccountMove(models.Model):
         return max(self.amount_residual - (wallet_sudo.balance or 0.0), 0.0)
 
     @api.model
-    def _credit_autopay_for_customer(self, partner, company):
-        """After a top-up: pay the customer's open invoices from credits, oldest due first."""
-        invoices = self.sudo().search(
-            [
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-                ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-                ("company_id", "=", company.id),
-            ]
-        )
-        invoices._credit_autopay()
-
-    @api.model
     def _cron_credit_autopay(self):
         """Daily: retry the open invoices of auto-pay customers, oldest due date first.
 
@@ -334,6 +462,7 @@ class AccountMove(models.Model):
         )._credit_autopay_candidates()
         # tests share one transaction and cannot commit
         auto_commit = not getattr(threading.current_thread(), "testing", False)
+        postponed = False
         for invoice in invoices:
             try:
                 with self.env.cr.savepoint():
@@ -345,7 +474,13 @@ class AccountMove(models.Model):
                 if not auto_commit:
                     raise
                 self.env.cr.rollback()
+                postponed = True
                 _logger.info("Auto-pay of invoice %s postponed: %s", invoice.name, error)
+        if postponed:
+            # another payment was changing those invoices: look again once it is done
+            self.env.ref("credit_wallet.ir_cron_credit_autopay")._trigger(
+                fields.Datetime.now() + timedelta(minutes=5)
+            )
 
     def action_credit_pay_from_credits(self):
         """Pay the selected invoices from their customers' credits (list view action)."""

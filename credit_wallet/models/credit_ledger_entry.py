@@ -61,6 +61,18 @@ class CreditLedgerEntry(models.Model):
     reversal_entry_ids = fields.One2many(
         "credit.ledger.entry", "reversed_entry_id", groups=INTERNAL
     )
+    source_entry_id = fields.Many2one(
+        "credit.ledger.entry",
+        string="Return of",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        groups=INTERNAL,
+        help="The spending whose credits this return gives back: its wallet and its cap.",
+    )
+    return_entry_ids = fields.One2many(
+        "credit.ledger.entry", "source_entry_id", string="Returns", groups=INTERNAL
+    )
     kind = fields.Selection(
         [
             ("adjustment", "Adjustment"),
@@ -68,7 +80,7 @@ class CreditLedgerEntry(models.Model):
             ("bonus", "Bonus"),
             ("reversal", "Reversal"),
             ("spend", "Spending"),
-            ("refund", "Return"),
+            ("return", "Return"),
             ("purchase_refund", "Purchase Refund"),
             ("bonus_refund", "Bonus Taken Back"),
         ],
@@ -181,7 +193,7 @@ class CreditLedgerEntry(models.Model):
                 raise UserError(
                     self.env._("%(entry)s is already reversed.", entry=entry.display_name)
                 )
-            if entry.kind in ("spend", "refund", "purchase_refund", "bonus_refund"):
+            if entry.kind in ("spend", "return", "purchase_refund", "bonus_refund"):
                 raise UserError(
                     self.env._(
                         "%(entry)s follows its order or invoice, which a reversal would leave "
@@ -201,7 +213,7 @@ class CreditLedgerEntry(models.Model):
                 reference=entry.move_id,
                 reversed_entry=entry,
                 kind="reversal",
-                accounting_entry=lambda posting_wallet, entry=entry, label=label: (
+                accounting_entry=lambda posting_wallet, _amount, entry=entry, label=label: (
                     posting_wallet._create_reversal_entry(entry.move_id, label)
                 ),
             )

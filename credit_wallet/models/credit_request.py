@@ -3,12 +3,11 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.misc import format_amount
 
+from ..const import DECIDING_GATE
+from ..utils import is_through_gate, through_gate
+
 # the customer sees a request waiting for its proof as pending too
 PORTAL_STATES = {"awaiting_proof": "pending"}
-# Context value that must be this very object to write a decision: JSON-RPC clients can
-# set context keys, not Python objects, so only _accept and _reject decide.
-DECIDING_CONTEXT_KEY = "credit_request_deciding"
-_DECIDING_TOKEN = object()
 
 
 class CreditRequest(models.Model):
@@ -108,7 +107,7 @@ class CreditRequest(models.Model):
     def write(self, vals):
         # the decision is taken by _accept and _reject alone, once
         if {"state", "journal_id", "rejection_reason", "decided_by_id"} & vals.keys() and (
-            self.env.context.get(DECIDING_CONTEXT_KEY) is not _DECIDING_TOKEN
+            not is_through_gate(self.env, DECIDING_GATE)
         ):
             raise UserError(
                 self.env._("A credit request is accepted or rejected with its buttons.")
@@ -116,7 +115,7 @@ class CreditRequest(models.Model):
         return super().write(vals)
 
     def _deciding(self):
-        return self.with_context(**{DECIDING_CONTEXT_KEY: _DECIDING_TOKEN})
+        return through_gate(self, DECIDING_GATE)
 
     def _compute_access_url(self):
         # the customer follows every request on one page
@@ -255,7 +254,8 @@ class CreditRequest(models.Model):
                 )
 
     def _accept(self, journal):
-        """Mark the payment done: the wallet is credited, bonus included, as for any purchase."""
+        """Mark the payment done, received in ``journal``: the wallet is credited, bonus
+        included, by the same trigger as any provider's confirmation."""
         for request in self:
             request._lock_for_decision()
             # sudo: a credit manager decides for the company, whatever their payment rights
@@ -269,6 +269,10 @@ class CreditRequest(models.Model):
                 }
             )
             tx_sudo = request_sudo.payment_transaction_id
+            # what would keep the purchase from being credited refuses the decision
+            tx_sudo._check_can_credit_wallet()
+            tx_sudo.credit_wallet_id._check_can_post(tx_sudo.amount, tx_sudo.reference)
+            tx_sudo._credit_flow().credit_journal_id = journal
             if not tx_sudo._set_done(
                 state_message=self.env._("Accepted by %(user)s.", user=self.env.user.name)
             ):
@@ -279,8 +283,9 @@ class CreditRequest(models.Model):
                         state=tx_sudo.state,
                     )
                 )
-            # raises what kept the purchase from being credited: the decision is undone
-            tx_sudo._credit_wallet_purchase()
+            if not tx_sudo.credit_entry_ids.filtered(lambda entry: entry.kind == "purchase"):
+                # what kept the purchase from being credited: the decision is undone
+                raise UserError(tx_sudo.credit_issue or tx_sudo.state_message)
             request.activity_unlink(["mail.mail_activity_data_todo"])
             tx_sudo._credit_post_process()
 

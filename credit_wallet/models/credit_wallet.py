@@ -3,10 +3,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import format_amount
 
-# Context key whose value must be this very object: JSON-RPC clients can set context
-# keys, but cannot forge a Python object, so only the posting service opens the gate.
-POSTING_CONTEXT_KEY = "credit_wallet_posting"
-_POSTING_TOKEN = object()
+from ..const import POSTING_GATE
+from ..utils import is_through_gate, through_gate
 
 
 class CreditWallet(models.Model):
@@ -83,10 +81,10 @@ class CreditWallet(models.Model):
     # -------------------------------------------------------------------------
 
     def _is_posting(self):
-        return self.env.context.get(POSTING_CONTEXT_KEY) is _POSTING_TOKEN
+        return is_through_gate(self.env, POSTING_GATE)
 
     def _posting_env(self):
-        return self.with_context(**{POSTING_CONTEXT_KEY: _POSTING_TOKEN})
+        return through_gate(self, POSTING_GATE)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -167,10 +165,12 @@ class CreditWallet(models.Model):
         counterpart_account=None,
         reference=None,
         reversed_entry=None,
+        source_entry=None,
         kind="adjustment",
         payment_transaction=None,
         reference_name=None,
         accounting_entry=None,
+        at_most_balance=False,
     ):
         """Move ``amount`` credits into (positive) or out of (negative) this wallet.
 
@@ -181,46 +181,46 @@ class CreditWallet(models.Model):
         :param counterpart_account: account debited for an In movement (credited for an
             Out one); the company's adjustment account when not given.
         :param reference: the record the movement comes from (order, invoice, payment...).
+        :param source_entry: the spending a return gives credits back for.
         :param kind: ``credit.ledger.entry.kind``: why the credits move.
         :param payment_transaction: the ``payment.transaction`` that paid for the credits; the
             database lets it credit each kind once.
         :param reference_name: label of the reference; its display name when not given.
-        :param accounting_entry: callable receiving the wallet in the posting context and
-            returning the posted ``account.move`` of the movement; by default a journal entry
-            on the Customer Credit journal against ``counterpart_account``.
-        :return: the new ``credit.ledger.entry``
+        :param accounting_entry: callable receiving the wallet in the posting context and the
+            amount moved, returning the posted ``account.move`` of the movement; by default a
+            journal entry on the Customer Credit journal against ``counterpart_account``.
+        :param at_most_balance: take out at most the balance (e.g. a refund of credits partly
+            spent) instead of refusing an overdraft.
+        :return: the new ``credit.ledger.entry``, or an empty recordset when ``at_most_balance``
+            found nothing to take
         """
         self.ensure_one()
         # sudo: the posting service is the single writer of wallets, entries and their moves
         # in the wallet's company, whoever posts: the books are that company's
         wallet_sudo = self.sudo().with_company(self.company_id)._posting_env()
         wallet_sudo._check_can_post(amount, description)
-        company = wallet_sudo.company_id
-        counterpart_account = counterpart_account or company.credit_adjustment_account_id
-        if not counterpart_account:
-            raise UserError(
-                self.env._(
-                    "Set the credit adjustment account of %(company)s in Settings first.",
-                    company=company.name,
-                )
-            )
+        currency = wallet_sudo.currency_id
         if reversed_entry:
             reversed_entry = reversed_entry.with_env(wallet_sudo.env)
         with self.env.cr.savepoint():
             balance = wallet_sudo._lock_balance()
-            new_balance = wallet_sudo.currency_id.round(balance + amount)
-            if wallet_sudo.currency_id.compare_amounts(new_balance, 0.0) < 0:
+            if at_most_balance and currency.compare_amounts(balance + amount, 0.0) < 0:
+                amount = -balance
+                if currency.is_zero(amount):
+                    return self.env["credit.ledger.entry"]
+            new_balance = currency.round(balance + amount)
+            if currency.compare_amounts(new_balance, 0.0) < 0:
                 raise UserError(
                     self.env._(
                         "Not enough credits: %(customer)s has %(balance)s, "
                         "the movement needs %(amount)s.",
                         customer=wallet_sudo.partner_id.display_name,
-                        balance=format_amount(self.env, balance, wallet_sudo.currency_id),
-                        amount=format_amount(self.env, -amount, wallet_sudo.currency_id),
+                        balance=format_amount(self.env, balance, currency),
+                        amount=format_amount(self.env, -amount, currency),
                     )
                 )
             if accounting_entry:
-                move = accounting_entry(wallet_sudo)
+                move = accounting_entry(wallet_sudo, amount)
             else:
                 move = wallet_sudo._create_accounting_entry(
                     amount, description, counterpart_account
@@ -238,6 +238,7 @@ class CreditWallet(models.Model):
                     "move_id": move.id,
                     "posted_by_id": self.env.uid,
                     "reversed_entry_id": reversed_entry and reversed_entry.id,
+                    "source_entry_id": source_entry and source_entry.id,
                     "kind": kind,
                     "payment_transaction_id": payment_transaction and payment_transaction.id,
                 }
@@ -245,7 +246,7 @@ class CreditWallet(models.Model):
             wallet_sudo.write({"balance": new_balance})
             if reversed_entry:
                 (reversed_entry.move_id.line_ids + move.line_ids).filtered(
-                    lambda line: line.account_id == company.credit_account_id
+                    lambda line: line.account_id == wallet_sudo.company_id.credit_account_id
                 ).reconcile()
         wallet_sudo._notify_low_balance(balance, new_balance)
         self.invalidate_recordset(["balance", "entry_ids"])
@@ -345,9 +346,20 @@ class CreditWallet(models.Model):
         self.invalidate_recordset(["balance"])
         return self.env.cr.fetchone()[0]
 
-    def _create_accounting_entry(self, amount, description, counterpart_account):
-        """Post Customer Credit against ``counterpart_account`` for ``amount`` credits."""
+    def _create_accounting_entry(self, amount, description, counterpart_account=None):
+        """Post Customer Credit against ``counterpart_account`` for ``amount`` credits.
+
+        :param counterpart_account: the company's adjustment account when not given
+        """
         partner = self.partner_id
+        counterpart_account = counterpart_account or self.company_id.credit_adjustment_account_id
+        if not counterpart_account:
+            raise UserError(
+                self.env._(
+                    "Set the credit adjustment account of %(company)s in Settings first.",
+                    company=self.company_id.name,
+                )
+            )
         return self._post_credit_journal_entry(
             description,
             [

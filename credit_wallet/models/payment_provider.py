@@ -3,10 +3,8 @@ from odoo.exceptions import ValidationError
 
 from odoo.addons.payment import utils as payment_utils
 
-CREDIT_CODE = "credit"
-# a second manual provider next to wire transfer, for buying credits only
-CRYPTO_MODE = "crypto"
-CRYPTO_FIELDS = ("credit_crypto_coin", "credit_crypto_network", "credit_crypto_address")
+from ..const import CREDIT_CODE, CRYPTO_FIELDS, CRYPTO_MODE
+
 # record ids are PostgreSQL integers: a larger one would fail the query, not find nothing
 MAX_RECORD_ID = 2**31 - 1
 

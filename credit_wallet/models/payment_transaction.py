@@ -10,14 +10,25 @@ from odoo.http import request
 from odoo.tools import SQL, float_round
 from odoo.tools.misc import format_amount
 
-from .payment_provider import CREDIT_CODE
+from ..const import CREDIT_CODE, CREDIT_PROCESS_URL, PAYMENT_FLOW_GATE, POSTING_GATE
+from ..utils import is_through_gate, through_gate
 
 _logger = logging.getLogger(__name__)
 
-CREDIT_PROCESS_URL = "/payment/credit/process"
-# What a credit purchase is: set when the customer starts paying, never changed afterwards
-CREDIT_PURCHASE_FIELDS = {"credit_wallet_id", "credit_package_id", "credit_amount"}
-CREDIT_PURCHASE_LOCKED_FIELDS = CREDIT_PURCHASE_FIELDS | {
+# What this add-on records on a transaction: written by the payment flow only
+CREDIT_FIELDS = {
+    "credit_wallet_id",
+    "credit_package_id",
+    "credit_amount",
+    "credit_returned_amount",
+    "credit_issue",
+    "credit_taken_back_amount",
+    "credit_document_fingerprint",
+    "credit_journal_id",
+}
+# What a payment with credits or a credit purchase moved: frozen once it exists, for every user
+# and every RPC path; it changes only through the transaction's own flow
+CREDIT_FROZEN_FIELDS = CREDIT_FIELDS | {
     "amount",
     "currency_id",
     "partner_id",
@@ -25,11 +36,12 @@ CREDIT_PURCHASE_LOCKED_FIELDS = CREDIT_PURCHASE_FIELDS | {
     "company_id",
     "operation",
     "source_transaction_id",
+    "reference",
+    "state",
+    "sale_order_ids",
+    "invoice_ids",
+    "payment_id",
 }
-# Context value that must be this very object for the payment flow to create a credit purchase
-# or change its state: JSON-RPC clients (Billing users included) set keys, not Python objects.
-CREDIT_PURCHASE_FLOW_KEY = "credit_purchase_flow"
-_PURCHASE_FLOW_TOKEN = object()
 
 
 class PaymentTransaction(models.Model):
@@ -83,6 +95,14 @@ class PaymentTransaction(models.Model):
         copy=False,
         help="What the order or invoice looked like when the customer chose to pay with credits.",
     )
+    credit_journal_id = fields.Many2one(
+        "account.journal",
+        string="Received In",
+        readonly=True,
+        copy=False,
+        help="The journal that received the money of an accepted credit request, said by the "
+        "credit manager who accepted it; the provider's journal otherwise.",
+    )
 
     _sql_constraints = [
         (
@@ -93,72 +113,89 @@ class PaymentTransaction(models.Model):
     ]
 
     # -------------------------------------------------------------------------
-    # Guards: what a credit payment returned is written by returning credits only
+    # Guards: payments with credits and credit purchases are facts of their own flow
     # -------------------------------------------------------------------------
 
     @api.model_create_multi
     def create(self, vals_list):
-        if any(vals.get("credit_returned_amount") for vals in vals_list):
-            raise UserError(self.env._("A new payment has returned no credits yet."))
-        if not self._credit_in_purchase_flow() and any(
-            CREDIT_PURCHASE_FIELDS & {key for key, value in vals.items() if value}
-            for vals in vals_list
-        ):
-            raise UserError(
-                self.env._("Credits are bought by the customer, from the Buy Credits page.")
-            )
+        if not self._credit_in_flow():
+            if any(
+                CREDIT_FIELDS & {key for key, value in vals.items() if value} for vals in vals_list
+            ):
+                raise UserError(
+                    self.env._("Credits are bought by the customer, from the Buy Credits page.")
+                )
+            provider_ids = {vals.get("provider_id") for vals in vals_list} - {None, False}
+            # sudo: the provider's code says whether credits would move, whoever creates
+            if CREDIT_CODE in self.env["payment.provider"].sudo().browse(provider_ids).mapped(
+                "code"
+            ):
+                raise UserError(
+                    self.env._(
+                        "Credits are spent by paying an order or an invoice with them, not by "
+                        "creating a payment transaction."
+                    )
+                )
         return super().create(vals_list)
 
     def write(self, vals):
-        if {"credit_returned_amount", "credit_document_fingerprint"} & vals.keys() and not self.env[
-            "credit.wallet"
-        ]._is_posting():
-            raise UserError(
-                self.env._(
-                    "What a payment with credits paid and returned changes only by returning "
-                    "credits (credit note, cancellation or refund)."
-                )
-            )
-        if not self._credit_in_purchase_flow() and (
-            CREDIT_PURCHASE_FIELDS & vals.keys()
-            or (
-                self.filtered("credit_wallet_id")
-                and (CREDIT_PURCHASE_LOCKED_FIELDS | {"state"}) & vals.keys()
-            )
+        if not self._credit_in_flow() and (
+            CREDIT_FIELDS & vals.keys()
+            or (CREDIT_FROZEN_FIELDS & vals.keys() and self._credit_moving())
         ):
             raise UserError(
                 self.env._(
-                    "A credit purchase keeps what the customer chose and paid; its state changes "
-                    "only when its payment provider says so."
+                    "A payment with credits or a credit purchase keeps what the customer chose and "
+                    "paid (amount, customer, documents, state...): it changes only through its own "
+                    "payment flow."
                 )
             )
         return super().write(vals)
 
-    def _credit_in_purchase_flow(self):
-        return self.env.context.get(CREDIT_PURCHASE_FLOW_KEY) is _PURCHASE_FLOW_TOKEN
+    def _credit_moving(self):
+        """These transactions among those that move credits: payments with credits, their
+        returns, and credit purchases (read whatever the user may read)."""
+        return (
+            self.sudo()
+            .filtered(lambda tx: tx.provider_code == CREDIT_CODE or tx.credit_wallet_id)
+            .with_env(self.env)
+        )
 
-    def _credit_purchase_flow(self):
-        """This recordset in the payment flow: it may create credit purchases and move states."""
-        return self.with_context(**{CREDIT_PURCHASE_FLOW_KEY: _PURCHASE_FLOW_TOKEN})
+    def _credit_in_flow(self):
+        # the posting service records on the transaction what it moved (its payment)
+        return is_through_gate(self.env, PAYMENT_FLOW_GATE) or is_through_gate(
+            self.env, POSTING_GATE
+        )
+
+    def _credit_flow(self):
+        """These transactions in their payment flow: credits may be moved and recorded."""
+        return through_gate(self, PAYMENT_FLOW_GATE)
+
+    @api.model
+    def _credit_create(self, values):
+        """Create a payment with credits or a credit purchase, as the payment flow does (routes,
+        backend payments, returns, data files)."""
+        return self._credit_flow().create(values).with_env(self.env)
 
     @api.model
     def _credit_create_purchase(self, values):
         """Create a credit purchase transaction as the Buy Credits route does (data files)."""
-        return self._credit_purchase_flow().create(values).with_env(self.env)
+        return self._credit_create(values)
 
     def _update_state(self, allowed_states, target_state, state_message):
+        # the one way a payment with credits or a credit purchase changes state
+        txs = self._credit_flow()
         if target_state == "done":
             # a payment with credits (or its return) moves the wallet before it is marked
             # done, in the same database transaction: it is done exactly when the credits
             # have moved
-            for tx in self.filtered(lambda tx: tx.provider_code == CREDIT_CODE):
+            for tx in txs.filtered(lambda tx: tx.provider_code == CREDIT_CODE):
                 if tx._credit_lock_state() in allowed_states:
                     tx._credit_settle()
-        # the payment flow's own state changes: the one way a credit purchase changes state
-        txs = super(PaymentTransaction, self._credit_purchase_flow())._update_state(
+        updated = super(PaymentTransaction, txs)._update_state(
             allowed_states, target_state, state_message
         )
-        return txs.with_env(self.env)
+        return updated.with_env(self.env)
 
     # -------------------------------------------------------------------------
     # Payment flow
@@ -180,7 +217,12 @@ class PaymentTransaction(models.Model):
         children of one purchase never grant more than the purchase's credits in total.
         """
         if not self.credit_wallet_id or is_refund:
-            return super()._create_child_transaction(amount, is_refund, **custom_create_values)
+            # a return of credits is a payment with credits too: created by its own flow
+            return (
+                super(PaymentTransaction, self._credit_flow())
+                ._create_child_transaction(amount, is_refund, **custom_create_values)
+                .with_env(self.env)
+            )
         currency = self.currency_id
         promised = sum(
             self.child_transaction_ids.filtered(
@@ -190,7 +232,7 @@ class PaymentTransaction(models.Model):
         share = currency.round(self.credit_amount * amount / self.amount) if self.amount else 0.0
         credits = max(min(share, currency.round(self.credit_amount - promised)), 0.0)
         return (
-            super(PaymentTransaction, self._credit_purchase_flow())
+            super(PaymentTransaction, self._credit_flow())
             ._create_child_transaction(
                 amount,
                 is_refund,
@@ -235,10 +277,11 @@ class PaymentTransaction(models.Model):
         txs = super()._set_done(
             state_message=state_message, extra_allowed_states=extra_allowed_states
         )
+        flow_txs = txs._credit_flow()
         # a provider that confirms a pending purchase itself decides its request
-        txs.credit_request_ids.sudo()._close_as_confirmed_by_provider()
-        txs.filtered("credit_wallet_id")._credit_try_granting()
-        txs._credit_purchase_refunds()._credit_take_back_refund()
+        flow_txs.credit_request_ids.sudo()._close_as_confirmed_by_provider()
+        flow_txs.filtered("credit_wallet_id")._credit_try_granting()
+        flow_txs._credit_purchase_refunds()._credit_take_back_refund()
         return txs
 
     def _set_canceled(self, state_message=None, extra_allowed_states=()):
@@ -247,27 +290,30 @@ class PaymentTransaction(models.Model):
         txs = super()._set_canceled(
             state_message=state_message, extra_allowed_states=extra_allowed_states
         )
-        (txs & done_purchases)._credit_take_back_refund()
+        (txs & done_purchases)._credit_flow()._credit_take_back_refund()
         return txs
 
     def _set_error(self, state_message, extra_allowed_states=()):
         """A refund of a credit purchase that fails after it was done gives the credits back."""
         done_refunds = self._credit_purchase_refunds().filtered(lambda tx: tx.state == "done")
         txs = super()._set_error(state_message, extra_allowed_states=extra_allowed_states)
-        (txs & done_refunds)._credit_undo_take_back()
+        (txs & done_refunds)._credit_flow()._credit_undo_take_back()
         return txs
 
     def _post_process(self):
+        """Odoo's post-processing (payment, order confirmation, invoicing) in the payment flow,
+        the one that may record on these transactions what credits moved."""
+        txs = self._credit_flow()
         # before super: account_payment would otherwise book the payment on the receivable
-        self.filtered(lambda tx: tx.state == "done" and tx.credit_wallet_id)._credit_try_granting()
+        txs.filtered(lambda tx: tx.state == "done" and tx.credit_wallet_id)._credit_try_granting()
         # a voided purchase is offset by the credits taken back: its payment stays posted,
         # which account_payment would cancel (and the wallet's guard would refuse)
-        voided_purchases = self.filtered(
+        voided_purchases = txs.filtered(
             lambda tx: tx.state == "cancel"
             and tx.credit_entry_ids.filtered(lambda entry: entry.kind == "purchase")
         )
         voided_purchases.is_post_processed = True
-        return super(PaymentTransaction, self - voided_purchases)._post_process()
+        return super(PaymentTransaction, txs - voided_purchases)._post_process()
 
     # -------------------------------------------------------------------------
     # Crediting the wallet, exactly once
@@ -298,7 +344,7 @@ class PaymentTransaction(models.Model):
                 reference_name=reference_name,
                 kind="purchase",
                 payment_transaction=tx_sudo,
-                accounting_entry=lambda posting_wallet, tx_sudo=tx_sudo: (
+                accounting_entry=lambda posting_wallet, _amount, tx_sudo=tx_sudo: (
                     tx_sudo.with_env(posting_wallet.env)._credit_purchase_accounting_entry()
                 ),
             )
@@ -314,10 +360,9 @@ class PaymentTransaction(models.Model):
                 )
             tx_sudo.credit_issue = False
             tx_sudo._send_credit_purchase_confirmation()
-            # a top-up pays the customer's waiting invoices when they asked for auto-pay
-            self.env["account.move"]._credit_autopay_for_customer(
-                wallet_sudo.partner_id, wallet_sudo.company_id
-            )
+            # a top-up pays the customer's waiting invoices when they asked for auto-pay,
+            # once this transaction has committed
+            self.env["account.move"]._credit_autopay_later(wallet_sudo.company_id)
 
     def _credit_try_granting(self):
         """Grant the credits of these paid purchases; note why, when they cannot be.
@@ -401,7 +446,7 @@ class PaymentTransaction(models.Model):
             money = -tx.amount if tx.operation == "refund" else tx._credit_unrefunded_money()
             tx._credit_attempt(
                 functools.partial(
-                    tx._credit_take_back, purchase, purchase.currency_id.round(money)
+                    purchase._credit_take_back, purchase.currency_id.round(money), tx
                 ),
                 lambda reference: self.env._(
                     "Credits not taken back: %(reference)s", reference=reference
@@ -415,66 +460,72 @@ class PaymentTransaction(models.Model):
                 ),
             )
 
-    def _credit_take_back(self, purchase, money):
-        """Take back the credits of ``money`` refunded on ``purchase``, this transaction's."""
+    def _credit_take_back(self, money, refund):
+        """Take back from this purchase's wallet the credits of ``money`` refunded by ``refund``
+        (a refund transaction of this purchase, or this purchase when it is voided).
+
+        The refunded price comes out of the wallet, the bonus in proportion to the refunded
+        share, each at most what the wallet still holds.
+        """
         self.ensure_one()
-        currency = purchase.currency_id
-        if currency.compare_amounts(money, 0.0) <= 0 or not purchase.credit_entry_ids.filtered(
+        currency = self.currency_id
+        if currency.compare_amounts(money, 0.0) <= 0 or not self.credit_entry_ids.filtered(
             lambda entry: entry.kind == "purchase"
         ):
             # nothing credited: Odoo books the refund on the receivable, as the payment was
             return
-        purchase._credit_lock_state()
-        wallet = purchase.credit_wallet_id
-        balance = wallet._lock_balance()
-        refunded_before = self._credit_refunded_money(purchase)
-        bonus = currency.round(purchase.credit_amount - purchase.amount)
+        self._credit_lock_state()
+        wallet = self.credit_wallet_id
+        refunded_before = refund._credit_refunded_money(self)
+        bonus = currency.round(self.credit_amount - self.amount)
         bonus_share = currency.round(
-            bonus * (refunded_before + money) / purchase.amount
-        ) - currency.round(bonus * refunded_before / purchase.amount)
-        taken = min(balance, money)
-        taken_bonus = max(min(balance - taken, bonus_share), 0.0)
-        label = purchase._credit_purchase_label()
-        reference_name = f"{label} ({self.reference})"
-        if currency.compare_amounts(taken, 0.0) > 0:
-            wallet._post_movement(
-                -taken,
-                self.env._("Refund of %(reference)s", reference=purchase.reference),
-                reference=self,
-                reference_name=reference_name,
-                kind="purchase_refund",
-                payment_transaction=self,
-                accounting_entry=lambda posting_wallet: (
-                    self.with_env(posting_wallet.env)
-                    ._credit_create_refund_payment(purchase, money, taken)
-                    .move_id
-                ),
-            )
-        else:
-            self._credit_create_refund_payment(purchase, money, 0.0)
-        if currency.compare_amounts(taken_bonus, 0.0) > 0:
-            wallet._post_movement(
-                -taken_bonus,
-                self.env._("Bonus taken back: %(reference)s", reference=purchase.reference),
-                reference=self,
+            bonus * (refunded_before + money) / self.amount
+        ) - currency.round(bonus * refunded_before / self.amount)
+        label = self._credit_purchase_label()
+        reference_name = f"{label} ({refund.reference})"
+        taken_entry = wallet._post_movement(
+            -money,
+            self.env._("Refund of %(reference)s", reference=self.reference),
+            reference=refund,
+            reference_name=reference_name,
+            kind="purchase_refund",
+            payment_transaction=refund,
+            at_most_balance=True,
+            accounting_entry=lambda posting_wallet, amount: (
+                refund.with_env(posting_wallet.env)
+                ._credit_create_refund_payment(self, money, -amount)
+                .move_id
+            ),
+        )
+        if not taken_entry:
+            # the customer spent every credit: the whole refund is owed on the receivable
+            refund._credit_create_refund_payment(self, money, 0.0)
+        taken_bonus_entry = self.env["credit.ledger.entry"]
+        if currency.compare_amounts(bonus_share, 0.0) > 0:
+            taken_bonus_entry = wallet._post_movement(
+                -bonus_share,
+                self.env._("Bonus taken back: %(reference)s", reference=self.reference),
+                reference=refund,
                 reference_name=reference_name,
                 kind="bonus_refund",
-                payment_transaction=self,
+                payment_transaction=refund,
+                at_most_balance=True,
             )
-        purchase.credit_taken_back_amount = (purchase.credit_taken_back_amount or 0.0) + (
-            taken + taken_bonus
+        taken = -sum(taken_entry.mapped("amount"))
+        self.credit_taken_back_amount = (self.credit_taken_back_amount or 0.0) - sum(
+            (taken_entry | taken_bonus_entry).mapped("amount")
         )
         unspent = currency.round(money - taken)
         if currency.compare_amounts(unspent, 0.0) > 0:
             wallet.partner_id._credit_notify_managers(
                 self.env._(
-                    "Refund beyond the credits left: %(reference)s", reference=self.reference
+                    "Refund beyond the credits left: %(reference)s", reference=refund.reference
                 ),
                 self.env._(
                     "%(money)s of %(purchase)s was refunded, but the customer had already spent "
                     "%(spent)s of its credits: that part is booked on the customer's receivable.",
                     money=format_amount(self.env, money, currency),
-                    purchase=purchase.reference,
+                    purchase=self.reference,
                     spent=format_amount(self.env, unspent, currency),
                 ),
                 company=wallet.company_id,
@@ -596,8 +647,9 @@ class PaymentTransaction(models.Model):
     def action_credit_grant(self):
         """A credit manager grants the credits of a paid purchase once the cause is fixed."""
         self._check_can_grant_credits()
-        for tx in self.sudo():
-            tx._credit_wallet_purchase()
+        # sudo: a credit manager grants for the company, whatever their payment rights
+        for tx_sudo in self.sudo()._credit_flow():
+            tx_sudo._credit_wallet_purchase()
         return True
 
     def _check_can_grant_credits(self):
@@ -706,7 +758,7 @@ class PaymentTransaction(models.Model):
         provider = self.provider_id
         company = self.company_id
         # an accepted request says which journal received the money
-        journal = self.credit_request_ids.journal_id[:1] or provider.journal_id
+        journal = self.credit_journal_id or provider.journal_id
         method_lines = journal.inbound_payment_method_line_ids
         method_line = (
             method_lines.filtered(lambda line: line.payment_provider_id == provider)
@@ -904,45 +956,63 @@ class PaymentTransaction(models.Model):
             reference=document,
             kind="spend",
             payment_transaction=self,
-            accounting_entry=lambda posting_wallet: (
-                self.with_env(posting_wallet.env).with_company(company)._create_payment().move_id
-            ),
-        )
-
-    def _credit_settle_return(self):
-        """Give credits back to the wallet: Dr Receivable / Cr Customer Credit, as a payment.
-
-        Never more than the source payment paid: its row is locked and its returned amount
-        written (so a concurrent return fails to serialize), and the database checks it.
-        """
-        source = self.source_transaction_id
-        amount = self.currency_id.round(-self.amount)
-        source._credit_lock_state()
-        source._check_credit_returnable(amount)
-        # the posting context: the one writer of what a payment returned
-        source.with_env(self.env["credit.wallet"]._posting_env().env).credit_returned_amount = (
-            source.credit_returned_amount or 0.0
-        ) + amount
-        document = self.invoice_ids[:1] or source._credit_document()
-        company = source.company_id
-        wallet = self.env["credit.wallet"]._get_wallet(source.partner_id, company)
-        wallet._post_movement(
-            amount,
-            self.env._("Return for %(document)s", document=document.display_name),
-            reference=document,
-            kind="refund",
-            payment_transaction=self,
-            accounting_entry=lambda posting_wallet: (
+            accounting_entry=lambda posting_wallet, _amount: (
                 self.with_env(posting_wallet.env)
                 .with_company(company)
-                ._credit_create_return_payment()
+                ._create_payment(partner_id=posting_wallet.partner_id.id)
                 .move_id
             ),
         )
 
-    def _credit_create_return_payment(self):
-        """Post the return payment; with no credit note, settle it against the spending."""
-        payment = self._create_payment()
+    def _credit_spend_entry(self):
+        """The ledger entry of this payment with credits: what it took, from which wallet."""
+        self.ensure_one()
+        # sudo: the entry is read to know what the payment took, whoever returns it
+        return self.sudo().credit_entry_ids.filtered(lambda entry: entry.kind == "spend")
+
+    def _credit_settle_return(self):
+        """Give credits back to the wallet that paid: Dr Receivable / Cr Customer Credit.
+
+        The wallet and the cap come from the spending's ledger entry, never from fields of a
+        transaction: at most what the spending took, less what was returned already. The
+        spending's wallet is locked before the cap is read, so a concurrent return waits,
+        then fails to serialize; the spending's returned amount is checked by the database.
+        """
+        source = self.source_transaction_id
+        spend_entry = source._credit_spend_entry()
+        if not spend_entry:
+            raise UserError(
+                self.env._(
+                    "%(payment)s took no credits: nothing can be returned.",
+                    payment=source.reference,
+                )
+            )
+        amount = self.currency_id.round(-self.amount)
+        wallet = spend_entry.wallet_id
+        wallet._lock_balance()
+        source._check_credit_returnable(amount)
+        source.credit_returned_amount = (source.credit_returned_amount or 0.0) + amount
+        document = self.invoice_ids[:1] or source._credit_document()
+        company = wallet.company_id
+        wallet._post_movement(
+            amount,
+            self.env._("Return for %(document)s", document=document.display_name),
+            reference=document,
+            source_entry=spend_entry,
+            kind="return",
+            payment_transaction=self,
+            accounting_entry=lambda posting_wallet, _amount: (
+                self.with_env(posting_wallet.env)
+                .with_company(company)
+                ._credit_create_return_payment(posting_wallet.partner_id)
+                .move_id
+            ),
+        )
+
+    def _credit_create_return_payment(self, partner):
+        """Post the return payment to ``partner``, whose wallet it credits; with no credit
+        note, settle it against the spending."""
+        payment = self._create_payment(partner_id=partner.id)
         if not self.invoice_ids:
             # e.g. a cancelled order: the spending's receivable line was never matched
             (
@@ -954,11 +1024,16 @@ class PaymentTransaction(models.Model):
         return payment
 
     def _credit_returnable_amount(self):
-        """Credits of this done spending that can still be given back."""
+        """Credits of this done spending that can still be given back: what its ledger entry
+        took, less the returns recorded against that entry."""
         self.ensure_one()
         if self.provider_code != CREDIT_CODE or self.operation == "refund" or self.state != "done":
             return 0.0
-        return self.currency_id.round(max(self.amount - (self.credit_returned_amount or 0.0), 0.0))
+        spend_entry = self._credit_spend_entry()
+        if not spend_entry:
+            return 0.0
+        returned = sum(spend_entry.return_entry_ids.mapped("amount"))
+        return self.currency_id.round(max(-spend_entry.amount - returned, 0.0))
 
     def _check_credit_returnable(self, amount):
         """Refuse to return ``amount`` unless it is positive and at most what is left."""
@@ -966,7 +1041,9 @@ class PaymentTransaction(models.Model):
         currency = self.currency_id
         available = self._credit_returnable_amount()
         if (
-            currency.compare_amounts(amount, 0.0) <= 0
+            not isinstance(amount, int | float)
+            or not math.isfinite(amount)
+            or currency.compare_amounts(amount, 0.0) <= 0
             or currency.compare_amounts(amount, available) > 0
         ):
             raise UserError(
@@ -977,15 +1054,21 @@ class PaymentTransaction(models.Model):
                 )
             )
 
-    def _credit_return(self, amount, credit_note=None):
-        """Return ``amount`` of this spending to the wallet as a refund transaction."""
+    def _credit_return(self, amount, credit_note=None, order=None):
+        """Return ``amount`` of this spending to the wallet that paid, as a refund transaction.
+
+        :param credit_note: the credit note the return settles
+        :param order: the cancelled order whose payment it gives back: linked to the return, the
+            order owes its amount again
+        """
         self.ensure_one()
         self._check_credit_returnable(amount)
-        refund_tx = self._create_child_transaction(
-            amount,
-            is_refund=True,
-            **({"invoice_ids": [Command.set(credit_note.ids)]} if credit_note else {}),
-        )
+        documents = {}
+        if credit_note:
+            documents["invoice_ids"] = [Command.set(credit_note.ids)]
+        if order:
+            documents["sale_order_ids"] = [Command.set(order.ids)]
+        refund_tx = self._create_child_transaction(amount, is_refund=True, **documents)
         refund_tx._log_sent_message()
         refund_tx._credit_process()
         return refund_tx

@@ -1,7 +1,7 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from .payment_provider import CREDIT_CODE
+from ..const import CREDIT_CODE
 
 
 class ResCompany(models.Model):

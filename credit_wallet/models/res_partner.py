@@ -21,10 +21,11 @@ class ResPartner(models.Model):
             ("never", "Do Not Pay Automatically"),
         ],
         string="Pay Invoices from Credits",
+        company_dependent=True,
         default="company",
-        required=True,
-        help="Pay this customer's invoices from their credits as soon as they are posted, when "
-        "the balance covers them. 'As the Company Does' follows the company's setting.",
+        help="Pay this customer's invoices of this company from their credits as soon as they "
+        "are posted, when the balance covers them. 'As the Company Does' follows the company's "
+        "setting. Each agency company decides for itself.",
     )
 
     @api.depends_context("company")
@@ -71,7 +72,7 @@ class ResPartner(models.Model):
     def _credit_autopay_enabled(self, company):
         """Whether this customer's invoices of ``company`` are paid from credits at once."""
         self.ensure_one()
-        choice = self.commercial_partner_id.credit_autopay
-        if choice == "company":
-            return company.credit_autopay_default
-        return choice == "always"
+        choice = self.commercial_partner_id.with_company(company).credit_autopay
+        if choice in ("always", "never"):
+            return choice == "always"
+        return company.credit_autopay_default

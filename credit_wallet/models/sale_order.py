@@ -74,7 +74,9 @@ class SaleOrder(models.Model):
     def _credit_return_on_cancel(self):
         """Return the credits of cancelled orders that no posted invoice settles.
 
-        With a posted invoice, the credits come back through its credit note instead.
+        The return is linked to the order: what the order was paid drops by it, so a
+        quotation made again of it asks for payment again. With a posted invoice, the
+        credits come back through its credit note instead.
         """
         for order in self:
             if order.invoice_ids.filtered(lambda invoice: invoice.state == "posted"):
@@ -83,4 +85,4 @@ class SaleOrder(models.Model):
             for tx_sudo in order.sudo().transaction_ids:
                 amount = tx_sudo._credit_returnable_amount()
                 if not tx_sudo.currency_id.is_zero(amount):
-                    tx_sudo._credit_return(amount)
+                    tx_sudo._credit_return(amount, order=order)

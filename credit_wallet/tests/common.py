@@ -429,7 +429,7 @@ class CreditSpendCommon(CreditWalletCommon):
         return (
             self.env["payment.transaction"]
             .sudo()
-            .create(
+            ._credit_create(
                 {
                     "provider_id": self.credit_provider.id,
                     "payment_method_id": self.credit_method.id,

@@ -15,7 +15,18 @@ class CreditAutopayCommon(CreditSpendCommon, CreditTopupCommon):
         cls.company.credit_autopay_partial = False
 
     def post_invoice(self, amount, partner=None, **values):
-        return self.create_invoice(amount, partner=partner, **values)
+        invoice = self.create_invoice(amount, partner=partner, **values)
+        self.run_triggered_autopay()
+        return invoice
+
+    def run_triggered_autopay(self):
+        """What Odoo's cron runner does once the current transaction committed: run the
+        auto-pay action if something triggered it."""
+        cron = self.env.ref("credit_wallet.ir_cron_credit_autopay")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        if triggers:
+            triggers.unlink()
+            self.run_daily_autopay()
 
     def shortfall_emails(self, invoice):
         return invoice.message_ids.filtered(lambda m: "do not cover" in (m.subject or ""))
@@ -35,7 +46,10 @@ class TestCreditAutopay(CreditAutopayCommon):
     def test_a_posted_invoice_is_paid_from_credits_and_emailed(self):
         self.adjust(self.wallet, 500.0)
 
-        invoice = self.post_invoice(400.0)
+        invoice = self.create_invoice(400.0)
+        self.assertEqual(invoice.payment_state, "not_paid", "auto-pay waits for the commit")
+        self.assertEqual(self.wallet.balance, 500.0)
+        self.run_triggered_autopay()
 
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(self.wallet.balance, 100.0)
@@ -104,6 +118,10 @@ class TestCreditAutopay(CreditAutopayCommon):
         self.assertEqual(invoice.payment_state, "not_paid")
 
         self.notify_demo(self.create_credit_tx(self.package), "done")
+        self.assertEqual(
+            invoice.payment_state, "not_paid", "not inside the provider's notification"
+        )
+        self.run_triggered_autopay()
 
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(self.wallet.balance, 0.0)

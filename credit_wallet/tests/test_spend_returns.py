@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
@@ -22,7 +23,7 @@ class TestCreditReturns(CreditSpendCommon):
         return note
 
     def refund_entries(self):
-        return self.wallet.entry_ids.filtered(lambda e: e.kind == "refund")
+        return self.wallet.entry_ids.filtered(lambda e: e.kind == "return")
 
     def test_return_to_credits_gives_back_what_credits_paid_and_settles_the_credit_note(self):
         self.adjust(self.wallet, 100.0)
@@ -240,8 +241,17 @@ class TestCreditReturns(CreditSpendCommon):
             for vals in ({"credit_returned_amount": 0.0}, {"credit_document_fingerprint": "x"}):
                 with self.subTest(user=user.login, vals=vals), self.assertRaises(UserError):
                     spend_tx.with_user(user).write(vals)
-        with self.assertRaises(UserError):
-            self.create_spend_tx(invoice, credit_returned_amount=-100.0)
+        forged = {
+            "provider_id": self.credit_provider.id,
+            "payment_method_id": self.credit_method.id,
+            "amount": 100.0,
+            "currency_id": self.company.currency_id.id,
+            "partner_id": self.contact.id,
+            "invoice_ids": [Command.set(invoice.ids)],
+        }
+        for values in (forged, {**forged, "credit_returned_amount": -100.0}):
+            with self.assertRaises(UserError):
+                self.env["payment.transaction"].sudo().create(values)
         self.assertEqual(spend_tx.credit_returned_amount, 100.0)
         self.assertEqual(self.credit_note(invoice).credit_returnable_amount, 0.0)
         self.assertEqual(self.wallet.balance, 100.0)

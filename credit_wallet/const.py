@@ -1,0 +1,17 @@
+"""Codes and context keys of the add-on, as Odoo's payment_* modules keep theirs."""
+
+CREDIT_CODE = "credit"
+# a second manual provider next to wire transfer, for buying credits only
+CRYPTO_MODE = "crypto"
+CRYPTO_FIELDS = ("credit_crypto_coin", "credit_crypto_network", "credit_crypto_address")
+CREDIT_PROCESS_URL = "/payment/credit/process"
+
+# Context keys that open a gate only when their value is GATE_TOKEN itself: JSON-RPC clients
+# set context keys and values, never a Python object, so only the add-on's code opens them.
+GATE_TOKEN = object()
+# the posting service: wallets, ledger entries and Customer Credit journal items
+POSTING_GATE = "credit_wallet_posting"
+# the payment flow: payments with credits and credit purchases, created and moved
+PAYMENT_FLOW_GATE = "credit_wallet_payment_flow"
+# a credit manager's decision on a credit request
+DECIDING_GATE = "credit_wallet_deciding"
