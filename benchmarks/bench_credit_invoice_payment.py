@@ -131,12 +131,14 @@ def measure(server, samples, warm_up):
     for index, side in enumerate(order):
         (create_queries, create_ms), (button_queries, button_ms) = calls[2 * index : 2 * index + 2]
         queries[side].append((create_queries + button_queries, create_ms + button_ms))
-    check_outcome(server, invoice_ids, wallet_id, balance_before)
+    check_outcome(
+        server, invoice_ids, wallet_id, balance_before, INVOICE_AMOUNT * len(invoice_ids) / 2
+    )
     return timings, buttons, queries
 
 
-def check_outcome(server, invoice_ids, wallet_id, balance_before):
-    """Every invoice paid in full, and the wallet debited exactly for the credit payments."""
+def check_outcome(server, invoice_ids, wallet_id, balance_before, paid_with_credits):
+    """Every invoice paid in full, and the wallet debited by ``paid_with_credits`` exactly."""
     invoices = server.call(
         "account.move", "read", invoice_ids, ["name", "payment_state", "amount_residual"]
     )
@@ -147,7 +149,6 @@ def check_outcome(server, invoice_ids, wallet_id, balance_before):
     ]
     if unpaid:
         raise SystemExit(f"Not every benchmark invoice ended paid: {unpaid}")
-    paid_with_credits = INVOICE_AMOUNT * len(invoice_ids) / 2
     spent = balance_before - wallet_balance(server, wallet_id)
     if abs(spent - paid_with_credits) > 0.005:
         raise SystemExit(f"The wallet lost {spent:.2f}, not {paid_with_credits:.2f}.")

@@ -563,6 +563,14 @@ def buy_by_transfer(server, cookies, package_name):
     return request["id"]
 
 
+def run_autopay(server):
+    """The auto-pay scheduled action, as Odoo's cron runner starts it (the test servers run
+    no cron thread)."""
+    server.call(
+        "ir.cron", "method_direct_trigger", [server.ref("credit_wallet.ir_cron_credit_autopay")]
+    )
+
+
 def simulate_demo_payment(server, reference, state="done"):
     """The demo provider's notification that the payment of ``reference`` is ``state``."""
     return jsonrpc(

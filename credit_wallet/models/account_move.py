@@ -55,7 +55,15 @@ class AccountMove(models.Model):
         if "state" in vals and vals["state"] != "posted":
             self._check_not_credit_wallet_move()
             self._check_no_standing_credit_return()
-        return super().write(vals)
+        return self.env["payment.transaction"]._credit_write_keeping_links(
+            self, super().write, vals
+        )
+
+    def button_draft(self):
+        # before Odoo unmatches the entries' lines
+        self._check_not_credit_wallet_move()
+        self._check_no_standing_credit_return()
+        return super().button_draft()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_credit_wallet_move(self):
@@ -150,11 +158,13 @@ class AccountMove(models.Model):
         ]
         return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
 
-    def _credit_pay(self, amount):
+    def _credit_pay(self, amount, automatic=False):
         """Pay ``amount`` of this invoice with its customer's credits, as the backend does.
 
         A payment transaction of the Credits provider, settled at once through the same path
         as the portal (partial payments allowed): Dr Customer Credit / Cr Receivable.
+
+        :param automatic: paid by auto-pay, which gives way to a payment of the customer's
         """
         self.ensure_one()
         provider_sudo = self.env["payment.provider"]._credit_get_provider(self.company_id)
@@ -170,6 +180,7 @@ class AccountMove(models.Model):
                     "partner_id": self.commercial_partner_id.id,
                     "operation": "offline",
                     "invoice_ids": [Command.set(self.ids)],
+                    "credit_autopay": automatic,
                 }
             )
         )
@@ -253,10 +264,8 @@ class AccountMove(models.Model):
         return posted
 
     @api.model
-    def _credit_autopay_later(self, company=None):
+    def _credit_autopay_later(self):
         """Run auto-pay as soon as the current transaction has committed (its scheduled action)."""
-        if company and not company.credit_payment_enabled:
-            return
         self.env.ref("credit_wallet.ir_cron_credit_autopay")._trigger()
 
     def _credit_autopay_candidates(self):
@@ -279,9 +288,9 @@ class AccountMove(models.Model):
         for invoice in self._credit_autopay_candidates().sorted(
             lambda move: (move.invoice_date_due or move.date, move.id)
         ):
-            invoice._credit_pay_from_credits(remind=True)
+            invoice._credit_pay_from_credits(remind=True, automatic=True)
 
-    def _credit_pay_from_credits(self, remind=False):
+    def _credit_pay_from_credits(self, remind=False, automatic=False):
         """Pay this invoice from its customer's credits, unless another payment settles it.
 
         Under the invoice's lock (and its transactions'): nothing when a payment of the
@@ -291,6 +300,7 @@ class AccountMove(models.Model):
         there when the company applies partial payments.
 
         :param remind: tell the customer once what is missing when credits do not cover it
+        :param automatic: paid by auto-pay, not by an accountant's action
         :return: the amount paid with credits (0 when nothing was paid with them)
         """
         self.ensure_one()
@@ -318,7 +328,7 @@ class AccountMove(models.Model):
         if currency.compare_amounts(amount, 0.0) > 0:
             try:
                 with self.env.cr.savepoint():
-                    invoice_sudo._credit_pay(amount)
+                    invoice_sudo._credit_pay(amount, automatic=automatic)
             except UserError as error:
                 # e.g. spent meanwhile: the invoice stays as it is
                 _logger.info("Invoice %s not paid from credits: %s", self.name, error)
@@ -331,6 +341,38 @@ class AccountMove(models.Model):
         elif remind and not self.credit_autopay_reminded and self.payment_state != "paid":
             self._credit_remind_shortfall()
         return amount
+
+    def _credit_give_way(self, amount, payment_tx):
+        """Return the credits auto-pay paid on this invoice, newest first, until ``amount`` of
+        ``payment_tx``, the customer's own payment, can be matched with it."""
+        self.ensure_one()
+        currency = self.currency_id
+        needed = currency.round(amount - self.amount_residual)
+        # sudo: the invoice's own payments, read to know what auto-pay paid on it
+        autopaid_sudo = (
+            self.sudo()
+            ._get_reconciled_payments()
+            .payment_transaction_id.filtered(lambda tx: tx.credit_autopay)
+            .sorted("id", reverse=True)
+        )
+        for spend_sudo in autopaid_sudo:
+            returnable = spend_sudo._credit_returnable_amount()
+            if currency.compare_amounts(needed, 0.0) <= 0 or currency.is_zero(returnable):
+                continue
+            payment_lines = spend_sudo.payment_id.move_id.line_ids
+            (payment_lines.matched_debit_ids | payment_lines.matched_credit_ids).filtered(
+                lambda partial: self in (partial.debit_move_id | partial.credit_move_id).move_id
+            ).unlink()
+            spend_sudo._credit_return(returnable)
+            needed = currency.round(needed - returnable)
+            self.sudo().message_post(
+                body=self.env._(
+                    "Auto-pay gave way to %(payment)s: the %(amount)s it paid from credits went "
+                    "back to the customer's credits.",
+                    payment=payment_tx.reference,
+                    amount=format_amount(self.env, returnable, currency),
+                )
+            )
 
     def _credit_orders(self):
         """The sale orders this invoice bills."""

@@ -25,6 +25,7 @@ CREDIT_FIELDS = {
     "credit_taken_back_amount",
     "credit_document_fingerprint",
     "credit_journal_id",
+    "credit_autopay",
 }
 # What a payment with credits or a credit purchase moved: frozen once it exists, for every user
 # and every RPC path; it changes only through the transaction's own flow
@@ -95,6 +96,13 @@ class PaymentTransaction(models.Model):
         copy=False,
         help="What the order or invoice looked like when the customer chose to pay with credits.",
     )
+    credit_autopay = fields.Boolean(
+        string="Paid by Auto-Pay",
+        readonly=True,
+        copy=False,
+        help="Paid from credits by auto-pay: it gives way to a payment the customer makes of "
+        "the same invoice (its credits go back to the wallet).",
+    )
     credit_journal_id = fields.Many2one(
         "account.journal",
         string="Received In",
@@ -143,14 +151,17 @@ class PaymentTransaction(models.Model):
             CREDIT_FIELDS & vals.keys()
             or (CREDIT_FROZEN_FIELDS & vals.keys() and self._credit_moving())
         ):
-            raise UserError(
-                self.env._(
-                    "A payment with credits or a credit purchase keeps what the customer chose and "
-                    "paid (amount, customer, documents, state...): it changes only through its own "
-                    "payment flow."
-                )
-            )
+            self._credit_refuse_change()
         return super().write(vals)
+
+    def _credit_refuse_change(self):
+        raise UserError(
+            self.env._(
+                "A payment with credits or a credit purchase keeps what the customer chose and "
+                "paid (amount, customer, documents, state...): it changes only through its own "
+                "payment flow."
+            )
+        )
 
     def _credit_moving(self):
         """These transactions among those that move credits: payments with credits, their
@@ -160,6 +171,23 @@ class PaymentTransaction(models.Model):
             .filtered(lambda tx: tx.provider_code == CREDIT_CODE or tx.credit_wallet_id)
             .with_env(self.env)
         )
+
+    @api.model
+    def _credit_write_keeping_links(self, documents, write, vals):
+        """``write(vals)`` on orders or invoices, refused when it links or unlinks payments with
+        credits or credit purchases: their documents are frozen from the documents' side too."""
+        if "transaction_ids" not in vals or self._credit_in_flow():
+            return write(vals)
+
+        def credit_links():
+            # sudo: the links are compared, whatever the user may read of the payments
+            return {doc.id: doc.sudo().transaction_ids._credit_moving().ids for doc in documents}
+
+        links_before = credit_links()
+        result = write(vals)
+        if credit_links() != links_before:
+            self._credit_refuse_change()
+        return result
 
     def _credit_in_flow(self):
         # the posting service records on the transaction what it moved (its payment)
@@ -306,6 +334,8 @@ class PaymentTransaction(models.Model):
         txs = self._credit_flow()
         # before super: account_payment would otherwise book the payment on the receivable
         txs.filtered(lambda tx: tx.state == "done" and tx.credit_wallet_id)._credit_try_granting()
+        # before super, which matches the customer's payment with its invoices
+        txs._credit_give_way_to_payment()
         # a voided purchase is offset by the credits taken back: its payment stays posted,
         # which account_payment would cancel (and the wallet's guard would refuse)
         voided_purchases = txs.filtered(
@@ -362,7 +392,8 @@ class PaymentTransaction(models.Model):
             tx_sudo._send_credit_purchase_confirmation()
             # a top-up pays the customer's waiting invoices when they asked for auto-pay,
             # once this transaction has committed
-            self.env["account.move"]._credit_autopay_later(wallet_sudo.company_id)
+            if wallet_sudo.partner_id._credit_autopay_enabled(wallet_sudo.company_id):
+                self.env["account.move"]._credit_autopay_later()
 
     def _credit_try_granting(self):
         """Grant the credits of these paid purchases; note why, when they cannot be.
@@ -963,6 +994,25 @@ class PaymentTransaction(models.Model):
                 .move_id
             ),
         )
+
+    def _credit_give_way_to_payment(self):
+        """Auto-pay gives way to a payment the customer made of the same invoice.
+
+        A card payment (or any provider's) confirmed while auto-pay paid its invoice from
+        credits would stay unmatched on the receivable, the invoice paid twice: before Odoo
+        books it, the credits auto-pay took for the invoice go back to the wallet.
+        """
+        for tx in self.filtered(
+            lambda tx: tx.state == "done"
+            and not tx.payment_id
+            and tx.provider_code != CREDIT_CODE
+            and tx.operation not in ("refund", "validation")
+            and not tx.credit_wallet_id
+        ):
+            for invoice in tx.invoice_ids.filtered(
+                lambda move: move.move_type == "out_invoice" and move.state == "posted"
+            ):
+                invoice._credit_give_way(tx.amount, tx)
 
     def _credit_spend_entry(self):
         """The ledger entry of this payment with credits: what it took, from which wallet."""

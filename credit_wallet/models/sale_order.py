@@ -7,6 +7,11 @@ from odoo import models
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    def write(self, vals):
+        return self.env["payment.transaction"]._credit_write_keeping_links(
+            self, super().write, vals
+        )
+
     # -------------------------------------------------------------------------
     # Paying an order with credits
     # -------------------------------------------------------------------------

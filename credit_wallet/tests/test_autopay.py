@@ -213,6 +213,185 @@ class TestCreditAutopay(CreditAutopayCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestCreditAutopayBesideOtherPayments(CreditAutopayCommon):
+    """Auto-pay never pays what another payment of the customer is settling."""
+
+    def card_payment(self, document, amount=None):
+        """A card payment (Odoo's demo provider) of an order or an invoice, as its payment
+        form creates it."""
+        field_name = "sale_order_ids" if document._name == "sale.order" else "invoice_ids"
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": self.provider.id,
+                    "payment_method_id": self.payment_method.id,
+                    "amount": document.amount_total if amount is None else amount,
+                    "currency_id": self.company.currency_id.id,
+                    "partner_id": self.contact.id,
+                    "operation": "online_direct",
+                    field_name: [Command.set(document.ids)],
+                }
+            )
+        )
+
+    def assert_paid_by(self, invoice, tx):
+        self.env.invalidate_all()
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
+        self.assertEqual(invoice._get_reconciled_payments(), tx.payment_id)
+
+    def test_an_order_paid_by_card_and_invoiced_at_once_is_left_to_its_card_payment(self):
+        self.env["ir.config_parameter"].sudo().set_param("sale.automatic_invoice", True)
+        self.adjust(self.wallet, 100.0)
+        order = self.create_quotation()
+        tx = self.card_payment(order)
+
+        self.notify_demo(tx)
+        tx._post_process()  # confirms, invoices and posts: auto-pay is only triggered
+        self.run_triggered_autopay()
+
+        self.assert_paid_by(order.invoice_ids, tx)
+        self.assertEqual(self.wallet.balance, 100.0)
+        self.assertFalse(self.spend_entries())
+        self.assert_invariants()
+
+    def test_an_authorized_card_payment_of_the_order_holds_auto_pay_until_captured(self):
+        self.provider.capture_manually = True
+        self.adjust(self.wallet, 100.0)
+        order = self.create_quotation()
+        tx = self.card_payment(order)
+        self.notify_demo(tx)
+        tx._post_process()
+        self.assertEqual((tx.state, order.state), ("authorized", "sale"))
+        invoice = order._create_invoices()
+        invoice.action_post()
+
+        self.run_triggered_autopay()
+        self.run_daily_autopay()
+        invoice.action_credit_pay_from_credits()
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(self.wallet.balance, 100.0)
+
+        tx._send_capture_request()
+        tx._post_process()
+        self.run_daily_autopay()
+        self.assert_paid_by(invoice, tx)
+        self.assertEqual(self.wallet.balance, 100.0)
+        self.assertFalse(self.spend_entries())
+        self.assert_invariants()
+
+    def test_an_authorized_card_payment_of_the_invoice_holds_the_daily_action(self):
+        self.provider.capture_manually = True
+        invoice = self.create_invoice(100.0)
+        tx = self.card_payment(invoice)
+        self.notify_demo(tx)
+        self.assertFalse(invoice._has_to_be_paid(), "Odoo itself asks for no payment")
+        self.adjust(self.wallet, 100.0)
+
+        self.run_daily_autopay()
+
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(self.wallet.balance, 100.0)
+
+    def test_an_outstanding_card_payment_of_the_order_is_used_before_credits(self):
+        self.adjust(self.wallet, 100.0)
+        order = self.create_quotation()
+        tx = self.card_payment(order)
+        self.notify_demo(tx)
+        tx._post_process()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        # an accountant unmatched the card payment: it waits on the customer's account
+        invoice.line_ids.remove_move_reconcile()
+        self.assertEqual(invoice.payment_state, "not_paid")
+
+        self.run_triggered_autopay()
+
+        self.assert_paid_by(invoice, tx)
+        self.assertEqual(self.wallet.balance, 100.0)
+        self.assertFalse(self.spend_entries())
+        self.assert_invariants()
+
+    def test_a_payment_on_the_customers_account_is_used_before_credits(self):
+        self.customer.credit_autopay = "never"
+        invoice = self.create_invoice(100.0)
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.customer.id,
+                "amount": 60.0,
+                "journal_id": self.company_data["default_journal_bank"].id,
+            }
+        )
+        payment.action_post()
+        self.adjust(self.wallet, 100.0)
+        self.customer.credit_autopay = "always"
+
+        self.run_daily_autopay()
+
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(self.wallet.balance, 60.0, "credits pay the 40 the transfer left")
+        self.assertEqual(self.spend_entries().amount, -40.0)
+        self.assert_invariants()
+
+    def test_an_invoice_unmatched_from_its_credit_payment_is_not_paid_again(self):
+        self.adjust(self.wallet, 50.0)
+        invoice = self.post_invoice(25.0)
+        self.assertEqual(self.wallet.balance, 25.0)
+
+        invoice.line_ids.remove_move_reconcile()
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.run_daily_autopay()
+
+        self.assertEqual(invoice.payment_state, "paid", "matched again with its own payment")
+        self.assertEqual(self.wallet.balance, 25.0)
+        self.assertEqual(len(self.spend_entries()), 1)
+        self.assert_invariants()
+
+    def test_auto_pay_gives_way_to_a_card_payment_of_the_same_invoice(self):
+        self.adjust(self.wallet, 100.0)
+        invoice = self.create_invoice(100.0)
+        tx = self.card_payment(invoice)  # the customer opened the payment form
+        self.run_triggered_autopay()  # auto-pay pays before the card payment arrives
+        self.assertEqual(self.wallet.balance, 0.0)
+
+        self.notify_demo(tx)
+        tx._post_process()
+
+        self.assert_paid_by(invoice, tx)
+        self.assertEqual(self.wallet.balance, 100.0, "the credits went back")
+        spend = self.spend_entries()
+        self.assertEqual(spend.return_entry_ids.amount, 100.0)
+        self.assertTrue(invoice.message_ids.filtered(lambda message: "gave way" in message.body))
+        self.assert_invariants()
+
+    def test_each_agency_company_decides_auto_pay_for_itself(self):
+        other_company = self.setup_other_company()["company"]
+        other_company.credit_payment_enabled = True
+        other_wallet = self.env["credit.wallet"]._get_wallet(self.customer, other_company)
+        self.adjust(other_wallet, 100.0)
+        self.adjust(self.wallet, 100.0)
+        self.customer.with_company(self.company).credit_autopay = "always"
+        self.assertEqual(self.customer.with_company(other_company).credit_autopay, "company")
+
+        elsewhere = self.create_invoice(
+            30.0,
+            company_id=other_company.id,
+            journal_id=self.env["account.journal"]
+            .search([("company_id", "=", other_company.id), ("type", "=", "sale")], limit=1)
+            .id,
+        )
+        here = self.post_invoice(30.0)
+        self.run_daily_autopay()
+
+        self.assertEqual(here.payment_state, "paid")
+        self.assertEqual(elsewhere.payment_state, "not_paid", "the other company's default is off")
+        self.assertEqual(other_wallet.balance, 100.0)
+
+
+@tagged("post_install", "-at_install")
 class TestCreditAutopayPortal(CreditAutopayCommon, HttpCase):
     def test_the_credits_page_says_whether_invoices_are_paid_automatically(self):
         self.authenticate("portal_ada", "portal_ada")

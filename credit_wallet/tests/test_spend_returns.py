@@ -255,3 +255,67 @@ class TestCreditReturns(CreditSpendCommon):
         self.assertEqual(spend_tx.credit_returned_amount, 100.0)
         self.assertEqual(self.credit_note(invoice).credit_returnable_amount, 0.0)
         self.assertEqual(self.wallet.balance, 100.0)
+
+    def test_a_return_goes_to_the_wallet_that_paid_after_the_contact_moved(self):
+        self.adjust(self.wallet, 50.0)
+        invoice = self.create_invoice(40.0)
+        spend_tx = self.pay_with_credits(invoice)  # Ada pays Brightline's invoice
+        self.assertEqual(self.wallet.balance, 10.0)
+
+        self.contact.parent_id = self.other_customer  # Ada now works for Harbour & Co
+        self.credit_note(invoice).action_credit_return()
+
+        self.assertEqual(self.wallet.balance, 50.0)
+        self.assertEqual(self.other_wallet.balance, 0.0)
+        entry = self.refund_entries()
+        self.assertEqual(entry.source_entry_id, spend_tx.credit_entry_ids)
+        self.assertEqual(entry.move_id.line_ids.partner_id, self.customer)
+        self.assert_invariants()
+        self.assert_invariants(self.company)
+
+    def test_a_cancelled_order_set_back_to_quotation_asks_for_payment_again(self):
+        self.adjust(self.wallet, 100.0)
+        order = self.create_quotation()
+        self.pay_with_credits(order)
+        self.assertTrue(order._is_confirmation_amount_reached())
+
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        order.action_draft()
+        order.action_quotation_sent()
+
+        self.assertEqual(self.wallet.balance, 100.0)
+        self.assertEqual(order.amount_paid, 0.0, "the return is linked to the order")
+        self.assertTrue(order._has_to_be_paid(), "accepting it in the portal asks for payment")
+        self.assertFalse(order._is_confirmation_amount_reached())
+        # what the portal's Accept does: confirm only what needs no payment
+        if not order._has_to_be_paid():
+            order._validate_order()
+        self.assertEqual(order.state, "sent")
+        # paid with credits again, it is confirmed and the wallet pays once more
+        self.pay_with_credits(order)
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(self.wallet.balance, 0.0)
+        self.assert_invariants()
+
+    def test_a_credit_note_whose_credits_came_back_stays_posted(self):
+        self.adjust(self.wallet, 40.0)
+        invoice = self.create_invoice(40.0)
+        self.pay_with_credits(invoice)
+        note = self.credit_note(invoice)
+        note.action_credit_return()
+        self.assertEqual(self.wallet.balance, 40.0)
+
+        for action in (note.button_draft, note.button_cancel):
+            with (
+                self.subTest(action=action.__name__),
+                self.assertRaisesRegex(UserError, "while that return stands"),
+            ):
+                with self.env.cr.savepoint():
+                    action()
+        with self.assertRaisesRegex(UserError, "while that return stands"):
+            note.with_user(self.billing_user).button_draft()
+
+        self.env.invalidate_all()
+        self.assertRecordValues(note, [{"state": "posted", "payment_state": "paid"}])
+        self.assertEqual(self.wallet.balance, 40.0)
+        self.assert_invariants()
