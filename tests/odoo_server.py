@@ -41,9 +41,9 @@ PG_ARGS = [
 ]
 
 
-def odoo_bin(*args, log_path=None, check=True):
-    """Run odoo-bin with the project's configuration file and wait for it."""
-    cmd = [PYTHON, str(ODOO_SRC / "odoo-bin"), "-c", str(ODOO_CONF), *args]
+def odoo_bin(*args, log_path=None, check=True, conf=ODOO_CONF):
+    """Run odoo-bin with the project's configuration file (or ``conf``) and wait for it."""
+    cmd = [PYTHON, str(ODOO_SRC / "odoo-bin"), "-c", str(conf), *args]
     with open(log_path or os.devnull, "w") as log:
         return subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=check, timeout=1800)
 
@@ -160,9 +160,13 @@ def jsonrpc(url, params, cookies=None):
 
 
 class OdooServer:
-    """An odoo-bin process with ``workers`` prefork workers serving one database."""
+    """An odoo-bin process with ``workers`` prefork workers serving one database.
 
-    def __init__(self, database, log_path, workers=4):
+    ``conf``: the Odoo configuration file, the project's by default.
+    """
+
+    def __init__(self, database, log_path, workers=4, conf=ODOO_CONF):
+        self.conf = conf
         self.database = database
         self.log_path = Path(log_path)
         self.workers = workers
@@ -176,7 +180,7 @@ class OdooServer:
             PYTHON,
             str(ODOO_SRC / "odoo-bin"),
             "-c",
-            str(ODOO_CONF),
+            str(self.conf),
             "-d",
             self.database,
             f"--db-filter=^{self.database}$",
@@ -237,7 +241,8 @@ class OdooServer:
             answer = json.load(response)
         if "error" in answer:
             raise RpcError(answer["error"]["data"].get("message") or answer["error"]["message"])
-        return answer["result"]
+        # Odoo leaves the result out of its answer when it is None
+        return answer.get("result")
 
     def call(self, model, method, *args, **kwargs):
         """One JSON-RPC call as the demo database's administrator (admin / admin)."""

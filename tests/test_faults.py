@@ -7,13 +7,11 @@
 - The workers' database connections cut (``pg_terminate_backend``) again and again while
   clients move wallets: clients get errors, the books never hold half a movement, and the
   server serves again afterwards.
-- An upgrade of the add-on on a database holding wallets, ledger, purchases, requests and
-  spends changes none of them and logs no warning; an uninstall keeps every journal entry
-  and payment in the books, and a reinstall installs cleanly.
+
+The add-on's own life cycle (upgrades, uninstall) is in test_lifecycle.py.
 """
 
 import contextlib
-import re
 import signal
 import threading
 import time
@@ -24,21 +22,15 @@ from typing import NamedTuple
 import psutil
 import pytest
 import requests
-from conftest import DATABASE, LOG_PREFIX, assert_every_invariant
+from conftest import assert_every_invariant
 from odoo_server import (
     CREDIT_REFUSAL,
-    OdooServer,
     RpcError,
     adjust_wallet,
-    buy_by_transfer,
     connect,
-    create_database_with_module,
     create_invoices,
     create_portal_customers,
     credit_purchase_form,
-    drop_database,
-    odoo_bin,
-    odoo_shell,
     payment_provider,
     poll_payment_status,
     rpc_result,
@@ -444,217 +436,3 @@ def test_connections_cut_during_traffic_leave_no_half_written_movement(server, d
     )
     assert sum(terminated) and tally["error"], "the cuts must have hit requests"
     assert_every_invariant(db, company_id)
-
-
-# -------------------------------------------------------------------------------------------
-# c. Upgrade with data in place; uninstall, then reinstall
-# -------------------------------------------------------------------------------------------
-
-# What the add-on keeps, and what the books keep of it, row by row
-SNAPSHOT = {
-    "wallets": "SELECT id, partner_id, company_id, balance FROM credit_wallet ORDER BY id",
-    "ledger": """SELECT id, wallet_id, kind, entry_type, amount, running_balance, move_id,
-                        payment_transaction_id, reversed_entry_id, description, date
-                   FROM credit_ledger_entry ORDER BY id""",
-    "requests": """SELECT id, state, payment_transaction_id, wallet_id, rejection_reason
-                     FROM credit_request ORDER BY id""",
-    "packages": "SELECT id, price, credit_amount, is_published FROM credit_package ORDER BY id",
-    "purchases": """SELECT id, credit_wallet_id, credit_package_id, credit_amount,
-                           credit_returned_amount FROM payment_transaction ORDER BY id""",
-}
-BOOKS = {
-    "journal entries": """SELECT m.id, m.name, m.state, m.journal_id, m.partner_id, m.date,
-                                 m.amount_total, m.payment_state FROM account_move m
-                           WHERE m.id IN (SELECT move_id FROM account_move_line
-                                           WHERE account_id IN %(credit_accounts)s)
-                           ORDER BY m.id""",
-    "journal items": """SELECT l.id, l.move_id, l.account_id, l.partner_id, l.debit, l.credit,
-                               l.amount_residual, l.reconciled, l.parent_state
-                          FROM account_move_line l
-                         WHERE l.move_id IN (SELECT move_id FROM account_move_line
-                                              WHERE account_id IN %(credit_accounts)s)
-                         ORDER BY l.id""",
-    "payments": """SELECT id, amount, state, payment_transaction_id, move_id, journal_id
-                     FROM account_payment WHERE payment_transaction_id IS NOT NULL
-                    ORDER BY id""",
-    "transactions": """SELECT id, reference, state, amount, provider_id, partner_id
-                         FROM payment_transaction ORDER BY id""",
-    "Customer Credit account": """SELECT account_id, SUM(credit - debit), COUNT(*)
-                                    FROM account_move_line
-                                   WHERE account_id IN %(credit_accounts)s
-                                     AND parent_state = 'posted' GROUP BY account_id""",
-}
-# the Credits providers (code "credit", "none" once uninstalled) and the cryptocurrency one
-OFFERED_PROVIDERS_OF_THE_ADDON = """
-    SELECT id, code, name->>'en_US', state FROM payment_provider
-     WHERE state <> 'disabled'
-       AND (code IN ('credit', 'none')
-            OR id IN (SELECT res_id FROM ir_model_data
-                       WHERE module = 'credit_wallet' AND model = 'payment.provider'))"""
-LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ \d+ (WARNING|ERROR|CRITICAL) ", re.M)
-ADDON_TABLES = ("credit_wallet", "credit_ledger_entry", "credit_request", "credit_package")
-# Odoo tries to delete each record the add-on created and keeps those still referenced
-# (packages of purchases, the demo customers of journal entries...): the add-on logs the
-# queries PostgreSQL refuses for them at INFO
-KEPT_RECORD = re.compile(
-    r"^\S+ \S+ \d+ INFO \S+ odoo\.sql_db: uninstall: b'DELETE FROM \"credit_package\"[^\n]*"
-    r"refused, the record is kept or already gone: update or delete on table "
-    r"\"credit_package\" violates foreign key constraint",
-    re.M,
-)
-
-
-def snapshot(database, queries):
-    connection = connect(database)
-    try:
-        cursor = connection.cursor()
-        cursor.execute(
-            "SELECT DISTINCT account_id FROM account_move_line l JOIN account_account a "
-            "ON a.id = l.account_id WHERE a.name->>'en_US' = 'Customer Credit'"
-        )
-        credit_accounts = tuple(account_id for (account_id,) in cursor.fetchall())
-        state = {}
-        for name, query in queries.items():
-            cursor.execute(query, {"credit_accounts": credit_accounts})
-            state[name] = cursor.fetchall()
-        return state
-    finally:
-        connection.close()
-
-
-def populate(server):
-    """Credits moved every way the add-on knows, on the demo customer's wallet."""
-    wallet_id = server.ref("credit_wallet.demo_wallet_northwind")
-    northwind = server.ref("credit_wallet.demo_partner_northwind")
-    cookies = server.authenticate("customer", "customer")
-    adjust_wallet(server, wallet_id, 500, "upgrade test")
-    adjust_wallet(server, wallet_id, -20, "upgrade test")
-    # a purchase with bonus credits, paid online
-    reference = start_package_purchase(server, cookies, "Growth", [("code", "=", "demo")])[
-        "reference"
-    ]
-    rpc_result(simulate_demo_payment(server, reference))
-    rpc_result(poll_payment_status(server, cookies))
-    # bank transfers: one accepted into the bank journal, one left pending
-    request_id = buy_by_transfer(server, cookies, "Starter")
-    wizard_id = server.call("credit.request.accept", "create", {"request_id": request_id})
-    server.call("credit.request.accept", "action_accept", [wizard_id])
-    buy_by_transfer(server, cookies, "Starter")
-    # spends: an invoice paid in the portal, another in part from the backend
-    invoice_ids = create_invoices(server, northwind, [45.0, 80.0])
-    submit_credit_payment(server, start_credit_payment(server, cookies, invoice_ids[0]), Counter())
-    wizard_id = server.call(
-        "credit.invoice.payment", "create", {"invoice_id": invoice_ids[1], "amount": 30.0}
-    )
-    server.call("credit.invoice.payment", "action_pay", [wizard_id])
-    # a manager reverses the last adjustment
-    [entry_id] = server.call(
-        "credit.ledger.entry",
-        "search",
-        [("wallet_id", "=", wallet_id), ("kind", "=", "adjustment")],
-        limit=1,
-    )
-    server.call("credit.ledger.entry", "action_reverse", [entry_id])
-
-
-@pytest.fixture(scope="module")
-def database_in_use(log_dir):
-    """A throwaway database where customers bought, requested and spent credits."""
-    name = f"{DATABASE}_lifecycle"
-    create_database_with_module(name, log_dir / f"{LOG_PREFIX}-lifecycle-install.log")
-    try:
-        with OdooServer(name, log_dir / f"{LOG_PREFIX}-lifecycle-server.log", workers=2) as srv:
-            populate(srv)
-        yield name
-    finally:
-        drop_database(name)
-
-
-def run_without_warnings(database, install_or_update, log_path):
-    """Install (-i) or upgrade (-u) credit_wallet; its log has no WARNING, ERROR, CRITICAL."""
-    odoo_bin(
-        "-d",
-        database,
-        install_or_update,
-        "credit_wallet",
-        "--stop-after-init",
-        "--log-level=info",
-        log_path=log_path,
-    )
-    assert LOG_LINE.findall(log_path.read_text(errors="replace")) == [], f"see {log_path}"
-
-
-def test_upgrade_with_data_in_place_changes_nothing(database_in_use, log_dir):
-    """``-u credit_wallet`` on a database in use: no warning, every row as it was."""
-    before = snapshot(database_in_use, SNAPSHOT | BOOKS)
-    assert before["ledger"] and before["requests"] and before["payments"]
-    log_path = log_dir / f"{LOG_PREFIX}-lifecycle-upgrade.log"
-
-    run_without_warnings(database_in_use, "-u", log_path)
-
-    after = snapshot(database_in_use, SNAPSHOT | BOOKS)
-    for name in before:
-        assert after[name] == before[name], name
-    print(f"\nupgrade: {', '.join(f'{len(rows)} {name}' for name, rows in before.items())}")
-
-
-def module_state(database):
-    connection = connect(database)
-    try:
-        cursor = connection.cursor()
-        cursor.execute("SELECT state FROM ir_module_module WHERE name = 'credit_wallet'")
-        state = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT tablename FROM pg_tables WHERE tablename = ANY(%s)", [list(ADDON_TABLES)]
-        )
-        return state, sorted(name for (name,) in cursor.fetchall())
-    finally:
-        connection.close()
-
-
-def test_uninstall_keeps_the_books_and_reinstall_starts_afresh(database_in_use, log_dir):
-    """Uninstalling drops the wallets, their ledger, requests and packages, and keeps every
-    journal entry, payment and transaction in the books; reinstalling installs cleanly,
-    with empty wallets on a new Customer Credit account."""
-    books = snapshot(database_in_use, BOOKS)
-    wallets = snapshot(database_in_use, {"total": "SELECT SUM(balance) FROM credit_wallet"})
-    [(old_account, unspent, _items)] = books["Customer Credit account"]
-    assert unspent == wallets["total"][0][0]
-    uninstall_log = log_dir / f"{LOG_PREFIX}-lifecycle-uninstall.log"
-
-    odoo_shell(
-        database_in_use,
-        "env['ir.module.module'].search([('name', '=', 'credit_wallet')])"
-        ".button_immediate_uninstall()\n",
-        uninstall_log,
-    )
-
-    log = uninstall_log.read_text(errors="replace")
-    failure = re.findall(r"^(?:\w+\.)*\w+(?:Error|Violation): .*(?:\nDETAIL: .*)?", log, re.M)
-    assert module_state(database_in_use) == ("uninstalled", []), (uninstall_log, failure[-1:])
-    assert LOG_LINE.findall(log) == [], f"see {uninstall_log}: no WARNING, ERROR, CRITICAL"
-    assert KEPT_RECORD.search(log), "bought packages are kept, and said so"
-    # the unspent credits stay a liability on the Customer Credit account
-    assert snapshot(database_in_use, BOOKS) == books, "the books lost or changed entries"
-    # customers are offered no payment method of the removed add-on
-    offered = snapshot(database_in_use, {"providers": OFFERED_PROVIDERS_OF_THE_ADDON})
-    assert offered["providers"] == [], offered
-
-    # reinstalled as in a production database, which has no demo data
-    connection = connect(database_in_use)
-    connection.cursor().execute("UPDATE ir_module_module SET demo = false")
-    connection.close()
-    install_log = log_dir / f"{LOG_PREFIX}-lifecycle-reinstall.log"
-    run_without_warnings(database_in_use, "-i", install_log)
-
-    assert module_state(database_in_use) == ("installed", sorted(ADDON_TABLES))
-    assert snapshot(database_in_use, BOOKS) == books
-    fresh = snapshot(
-        database_in_use,
-        {
-            "wallets": "SELECT COUNT(*) FROM credit_wallet",
-            "accounts": "SELECT credit_account_id FROM res_company",
-        },
-    )
-    assert fresh["wallets"] == [(0,)]
-    assert old_account not in {account_id for (account_id,) in fresh["accounts"]}
