@@ -201,3 +201,17 @@ class TestCreditPosting(CreditWalletCommon):
             entry.action_reverse()
         self.assertEqual(self.wallet.balance, 10.0)
         self.assertEqual(self._counts(), before)
+
+    def test_the_adjustment_account_is_needed_only_by_movements_that_use_it(self):
+        self.company.credit_adjustment_account_id = False
+        goodwill = self.wallet._post_movement(
+            10.0, "Goodwill", counterpart_account=self.adjustment_account
+        )
+        self.assertEqual(self.wallet.balance, 10.0)
+        with self.assertRaisesRegex(UserError, "adjustment account"):
+            self.wallet._post_movement(5.0, "Goodwill")
+        self.assertEqual(self.wallet.balance, 10.0)
+        # a reversal posts the opposite of its entry: no adjustment account involved
+        goodwill._reverse()
+        self.assertEqual(self.wallet.balance, 0.0)
+        self.assert_invariants()

@@ -131,6 +131,7 @@ class TestCreditRequest(CreditRequestCommon):
             ],
         )
         self.assertEqual(tx.state, "done")
+        self.assertEqual(tx.credit_journal_id, self.bank_journal, "kept on the purchase")
         self.assertEqual(self.wallet.balance, 120.0, "bonus included")
         self.assertEqual(sorted(self.credit_entries(tx).mapped("kind")), ["bonus", "purchase"])
         payment = tx.payment_id
