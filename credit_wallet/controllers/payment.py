@@ -29,26 +29,26 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
         if not self._credit_buy_available():
             return request.redirect("/my")
         user = request.env.user
-        company = user.company_id
+        company_sudo = user._credit_portal_company_sudo()
         values = {
             "page_name": "credits_buy",
-            "packages": self._credit_published_packages(company),
-            "company": company,
-            "currency": company.currency_id,
-            "custom_amount_allowed": company.credit_custom_amount_allowed,
-            "custom_amount_min": company.credit_custom_amount_min,
-            "custom_amount_max": company.credit_custom_amount_max,
+            "packages": self._credit_published_packages(company_sudo),
+            "company": company_sudo,
+            "currency": company_sudo.currency_id,
+            "custom_amount_allowed": company_sudo.credit_custom_amount_allowed,
+            "custom_amount_min": company_sudo.credit_custom_amount_min,
+            "custom_amount_max": company_sudo.credit_custom_amount_max,
             "selected_package": request.env["credit.package"],
             "custom_amount": None,
             "buy_error": None,
         }
         try:
             if package_id:
-                package = self._credit_check_package(company, package_id)
+                package = self._credit_check_package(company_sudo, package_id)
                 values["selected_package"] = package
                 values.update(self._credit_payment_form_values(user, package.price, package))
             elif amount is not None:
-                custom_amount = self._credit_check_custom_amount(company, amount)
+                custom_amount = self._credit_check_custom_amount(company_sudo, amount)
                 values["custom_amount"] = custom_amount
                 values.update(self._credit_payment_form_values(user, custom_amount))
         except ValidationError as error:
@@ -66,22 +66,22 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
     ):
         """Create the draft transaction buying a package (or a custom amount) of credits.
 
-        Amount, currency and partner come from the server: the package's price, the company
-        currency and the logged-in customer. A client-sent amount that differs, or any other
-        value (currency, partner, reference), is refused before anything is created.
+        Amount, currency and partner come from the server: the package's price, the currency of
+        the website's company and the logged-in customer. A client-sent amount that differs, or
+        any other value (currency, partner, reference), is refused before anything is created.
         """
         if not self._credit_buy_available():
             raise ValidationError(request.env._("Buying credits is not available."))
         user = request.env.user
-        company = user.company_id
-        currency = company.currency_id
+        company_sudo = user._credit_portal_company_sudo()
+        currency = company_sudo.currency_id
         partner = user.partner_id
         if package_id is not None:
-            package = self._credit_check_package(company, package_id)
+            package = self._credit_check_package(company_sudo, package_id)
             price, credits = package.price, package.credit_amount
         else:
             package = request.env["credit.package"]
-            price = credits = self._credit_check_custom_amount(company, amount)
+            price = credits = self._credit_check_custom_amount(company_sudo, amount)
         # compared as exact decimals: 1e308, NaN or a list cannot overflow or round into a match
         sent_amount = self._credit_parse_amount(amount)
         if sent_amount is None or sent_amount != self._credit_decimal(currency, price):
@@ -102,7 +102,7 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
             raise ValidationError(request.env._("Buying credits is a payment, not a validation."))
         self._credit_check_payment_option(user, price, kwargs)
 
-        wallet = request.env["credit.wallet"]._get_wallet(partner, company)
+        wallet = request.env["credit.wallet"]._get_wallet(partner, company_sudo)
         kwargs["landing_route"] = "/my/credits"
         # this route is the one place a credit purchase is created
         request.update_context(**request.env["payment.transaction"]._credit_flow().env.context)
@@ -130,8 +130,10 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
 
     @staticmethod
     def _credit_published_packages(company):
-        Package = request.env["credit.package"]
-        return Package.search(Package._get_published_domain(company))
+        """The packages on sale on the website of ``company``."""
+        # sudo: the company's published catalogue, on sale to every customer of its website
+        packages_sudo = request.env["credit.package"].sudo()
+        return packages_sudo.search(packages_sudo._get_published_domain(company))
 
     def _credit_check_package(self, company, package_id):
         package_id = self._cast_as_int(package_id)
@@ -217,14 +219,14 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
 
     @staticmethod
     def _credit_payment_options(user, amount, report=None):
-        company, partner = user.company_id, user.partner_id
-        currency = company.currency_id
+        company_sudo, partner = user._credit_portal_company_sudo(), user.partner_id
+        currency = company_sudo.currency_id
         # sudo: providers, methods and tokens are read for this customer's payment form only
         providers_sudo = (
             request.env["payment.provider"]
             .sudo()
             ._get_compatible_providers(
-                company.id,
+                company_sudo.id,
                 partner.id,
                 amount,
                 currency_id=currency.id,
@@ -257,7 +259,7 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
             user, amount, report=availability_report
         )
         partner = user.partner_id
-        currency = user.company_id.currency_id
+        currency = user._credit_portal_company_sudo().currency_id
         route_key = package.id if package else CUSTOM_AMOUNT
         return {
             "amount": amount,

@@ -58,7 +58,9 @@ class CreditWalletPortal(PortalAccount):
         user = request.env.user
         if "credit_balance" in counters and user._is_credit_hub_available():
             values["credit_balance"] = format_amount(
-                request.env, user._get_credit_balance(), user.company_id.currency_id
+                request.env,
+                user._get_credit_balance(),
+                user._credit_portal_company_sudo().currency_id,
             )
         return values
 
@@ -126,6 +128,7 @@ class CreditWalletPortal(PortalAccount):
         return max(number, 1)
 
     def _prepare_credit_history_values(self, user, page, date_from, date_to):
+        company_sudo = user._credit_portal_company_sudo()
         wallet_sudo = user._get_credit_wallet_sudo()
         date_start, date_end, notices = self._parse_credit_date_range(date_from, date_to)
         url_args = self._credit_date_url_args(date_start, date_end)
@@ -158,10 +161,10 @@ class CreditWalletPortal(PortalAccount):
         return {
             "balance": wallet_sudo.balance or 0.0,
             # sudo: the signed-in customer's own preference, set by the agency
-            "credit_autopay": user.partner_id.sudo()._credit_autopay_enabled(user.company_id),
-            "currency": user.company_id.currency_id,
+            "credit_autopay": user.partner_id.sudo()._credit_autopay_enabled(company_sudo),
+            "currency": company_sudo.currency_id,
             "entries": entries_sudo,
-            "history_rows": self._credit_history_rows(entries_sudo, user.company_id.currency_id),
+            "history_rows": self._credit_history_rows(entries_sudo, company_sudo.currency_id),
             "reference_urls": self._credit_reference_urls(entries_sudo),
             "pager": pager,
             "past_end": past_end,
@@ -279,17 +282,18 @@ class CreditWalletPortal(PortalAccount):
             page_name="credits_requests", credit_hub_available=user._is_credit_hub_available()
         )
         if values["credit_hub_available"]:
-            # the portal record rule limits requests to the user's own company's
-            Request = request.env["credit.request"]
+            # sudo: the customer's own requests (the domain) in the website's company, which
+            # may not be one of the companies the customer's account works in
+            requests_sudo = request.env["credit.request"].sudo()
             domain = self._credit_request_domain(user)
             pager = portal_pager(
                 url="/my/credits/requests",
-                total=Request.search_count(domain),
+                total=requests_sudo.search_count(domain),
                 page=self._credit_page_number(page),
                 step=REQUEST_PAGE_SIZE,
             )
             values.update(
-                credit_requests=Request.search(
+                credit_requests=requests_sudo.search(
                     domain, order="id desc", limit=REQUEST_PAGE_SIZE, offset=pager["offset"]
                 ),
                 pager=pager,
@@ -300,9 +304,10 @@ class CreditWalletPortal(PortalAccount):
         return request.render("credit_wallet.portal_my_credit_requests", values)
 
     def _credit_request_domain(self, user):
+        """The user's own requests in the website's company."""
         return [
             ("partner_id", "=", user.partner_id.commercial_partner_id.id),
-            ("company_id", "=", user.company_id.id),
+            ("company_id", "=", user._credit_portal_company_sudo().id),
         ]
 
     @http.route(
@@ -315,15 +320,18 @@ class CreditWalletPortal(PortalAccount):
     def portal_my_credit_request_proof(self, request_id, proof=None, **kwargs):
         """Attach a proof of payment (image or PDF) to one of the customer's open requests."""
         user = request.env.user
-        credit_request = request.env["credit.request"].search(
-            [*self._credit_request_domain(user), ("id", "=", request_id)]
+        # sudo: restricted to the signed-in customer's own requests by the domain
+        request_sudo = (
+            request.env["credit.request"]
+            .sudo()
+            .search([*self._credit_request_domain(user), ("id", "=", request_id)])
         )
-        if not credit_request or not user._is_credit_hub_available():
+        if not request_sudo or not user._is_credit_hub_available():
             raise NotFound()
         error = None
         content = proof.read(PROOF_MAX_BYTES + 1) if hasattr(proof, "read") else b""
         mimetype = guess_mimetype(content, default="") if content else ""
-        if credit_request.state not in ("pending", "awaiting_proof"):
+        if request_sudo.state not in ("pending", "awaiting_proof"):
             error = "decided"
         elif not content:
             error = "missing"
@@ -334,9 +342,8 @@ class CreditWalletPortal(PortalAccount):
         if error:
             return request.redirect(f"/my/credits/requests?proof_error={error}")
         filename = os.path.basename(proof.filename or "")[:100] or request.env._("Proof of payment")
-        # sudo: the request is the signed-in customer's own (searched with its rules above)
-        credit_request.sudo()._add_proof(filename, content, mimetype)
-        return request.redirect(f"/my/credits/requests?proof_added={credit_request.id}")
+        request_sudo._add_proof(filename, content, mimetype)
+        return request.redirect(f"/my/credits/requests?proof_added={request_sudo.id}")
 
     def _credit_proof_error_message(self, code):
         env = request.env
@@ -489,7 +496,7 @@ class CreditWalletPortal(PortalAccount):
             batch.invalidate_recordset()
 
     def _write_credit_csv(self, spool, rows):
-        digits = request.env.user.company_id.currency_id.decimal_places
+        digits = request.env.user._credit_portal_company_sudo().currency_id.decimal_places
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
         try:
             writer = csv.writer(text)
@@ -509,7 +516,7 @@ class CreditWalletPortal(PortalAccount):
             text.detach()
 
     def _write_credit_xlsx(self, spool, rows):
-        digits = request.env.user.company_id.currency_id.decimal_places
+        digits = request.env.user._credit_portal_company_sudo().currency_id.decimal_places
         # constant_memory: rows go to a temporary file as written, not kept in memory
         workbook = xlsxwriter.Workbook(
             spool, {"constant_memory": True, "strings_to_formulas": False}

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools.sql import create_index
+
+from ..utils import check_company_access
 
 # Fields behind the Credits page: the accounting, the payment and the employees who posted.
 # Portal users read their entries over RPC too, and see only what the page shows them.
@@ -182,8 +184,9 @@ class CreditLedgerEntry(models.Model):
 
     def _check_can_reverse(self):
         if not self.env.user.has_group("credit_wallet.group_credit_manager"):
-            raise UserError(self.env._("Only credit managers can reverse ledger entries."))
-        self.wallet_id.check_access("write")
+            raise AccessError(self.env._("Only credit managers can reverse ledger entries."))
+        check_company_access(self)
+        check_company_access(self.wallet_id, "write")
         for entry in self:
             if entry.reversed_entry_id:
                 raise UserError(

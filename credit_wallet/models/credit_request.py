@@ -4,7 +4,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import format_amount
 
 from ..const import DECIDING_GATE
-from ..utils import is_through_gate, through_gate
+from ..utils import check_company_access, is_through_gate, through_gate
 
 # the customer sees a request waiting for its proof as pending too
 PORTAL_STATES = {"awaiting_proof": "pending"}
@@ -240,7 +240,7 @@ class CreditRequest(models.Model):
     def _check_can_decide(self):
         if not self.env.user.has_group("credit_wallet.group_credit_manager"):
             raise AccessError(self.env._("Only credit managers accept or reject credit requests."))
-        self.check_access("write")
+        check_company_access(self, "write")
 
     def _check_can_accept(self, journal):
         self._check_can_decide()

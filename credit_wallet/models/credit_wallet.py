@@ -4,7 +4,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import format_amount
 
 from ..const import POSTING_GATE
-from ..utils import is_through_gate, through_gate
+from ..utils import check_company_access, is_through_gate, through_gate
 
 
 class CreditWallet(models.Model):
@@ -414,6 +414,7 @@ class CreditWallet(models.Model):
 
     def action_open_adjustment(self):
         self.ensure_one()
+        check_company_access(self, "write")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Adjust Credits"),

@@ -1,29 +1,51 @@
 from odoo import api, models
 
+from odoo.addons.website.models import ir_http
+
 
 class ResUsers(models.Model):
     _inherit = "res.users"
+
+    @api.model
+    def _credit_portal_company_sudo(self):
+        """The agency company whose credits the portal shows and sells.
+
+        On a website request, the website's company, whatever companies the visitor may work
+        in, as Odoo's shop sells in it; elsewhere the current company. In sudo: its credit
+        settings and currency are shown to every visitor of its website, as the website's own
+        pages read its company.
+        """
+        website = ir_http.get_request_website()
+        company = website.company_id if website else self.env.company
+        return company.sudo()
 
     def _is_credit_hub_available(self):
         """Whether this user sees the credit hub: header balance, /my tile and /my/credits.
 
         The one rule shared by the website header, the portal pages and the payment flows:
-        a signed-in (not public) user whose company allows credit payments.
+        a signed-in (not public) user, on the website of a company that allows credit payments.
         """
         self.ensure_one()
-        return bool(self.id and not self._is_public() and self.company_id.credit_payment_enabled)
+        return bool(
+            self.id
+            and not self._is_public()
+            and self._credit_portal_company_sudo().credit_payment_enabled
+        )
 
     def _get_credit_wallet_sudo(self):
-        """The wallet this user's commercial partner holds in the user's company, if any.
+        """The wallet this user's commercial partner holds in the portal's company, if any.
 
         Never creates one: viewing a balance must not write. Returned in sudo, for the
         caller to read the user's own wallet whatever their backend access rights.
         """
         self.ensure_one()
-        return self.env["credit.wallet"]._get_wallet(self.partner_id, self.company_id, create=False)
+        return self.env["credit.wallet"]._get_wallet(
+            self.partner_id, self._credit_portal_company_sudo(), create=False
+        )
 
     def _get_credit_balance(self):
-        """Credits available to this user, in their company's currency (0 without a wallet)."""
+        """Credits available to this user in the portal's company, in its currency (0 without
+        a wallet)."""
         self.ensure_one()
         return self._get_credit_wallet_sudo().balance or 0.0
 

@@ -4,6 +4,7 @@ from . import (
     test_accounting_guards,
     test_buy_input,
     test_buy_tour,
+    test_companies,
     test_company_setup,
     test_guards,
     test_invariants,

@@ -59,28 +59,13 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
         )
         cls.wallet = cls.env["credit.wallet"]._get_wallet(cls.customer)
         cls.other_wallet = cls.env["credit.wallet"]._get_wallet(cls.other_customer)
+        # the portal shows the credits of the website's company: the default website's is this one
+        cls.website = cls.env.ref("website.default_website")
+        cls.website.company_id = cls.company
 
-        cls.manager = new_test_user(
-            cls.env,
-            login="credit_manager",
-            groups="base.group_user,credit_wallet.group_credit_manager",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
-        cls.credit_user = new_test_user(
-            cls.env,
-            login="credit_user",
-            groups="base.group_user,credit_wallet.group_credit_user",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="billing_bea",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
+        cls.manager = cls.new_company_user("credit_manager", "credit_wallet.group_credit_manager")
+        cls.credit_user = cls.new_company_user("credit_user", "credit_wallet.group_credit_user")
+        cls.billing_user = cls.new_company_user("billing_bea", "account.group_account_invoice")
         cls.portal_user = new_test_user(
             cls.env,
             login="portal_ada",
@@ -94,6 +79,17 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
             password="portal_hugo",
             groups="base.group_portal",
             partner_id=cls.other_contact.id,
+        )
+
+    @classmethod
+    def new_company_user(cls, login, groups):
+        """An employee of the test company only, with ``groups`` (password: the login)."""
+        return new_test_user(
+            cls.env,
+            login=login,
+            groups=f"base.group_user,{groups}",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
 
     def adjust(self, wallet, amount, reason="Test adjustment", user=None):
@@ -355,10 +351,8 @@ class CreditSpendCommon(CreditWalletCommon):
 
     @classmethod
     def sell_on_the_website(cls):
-        """The default website sells for the test company, to customers whose addresses are
+        """The default website (the test company's) sells to customers whose addresses are
         complete (the checkout then goes straight to the payment step)."""
-        cls.website = cls.env.ref("website.default_website")
-        cls.website.company_id = cls.company
         for customer in cls.customer | cls.other_customer:
             customer.write(
                 {
@@ -480,3 +474,74 @@ class CreditSpendCommon(CreditWalletCommon):
         self.assertEqual(tx.payment_id.move_id, entry.move_id)
         self.assert_invariants()
         return tx
+
+
+class CreditTwoCompaniesCommon(CreditTopupCommon):
+    """Two agency companies selling credits to one customer, Brightline.
+
+    A is the test company (dollars), whose website is the default one (any host but
+    localhost); B sells in euros on its own website, which answers on localhost. Brightline
+    has a wallet in each, funded through the adjustment wizard; Ada, its portal contact, may
+    work in A and B (A first). A's credit manager and accountant work in A only.
+    """
+
+    # figures of B that A's users must never read: no traceback line number looks like them
+    WALLET_A_FUNDS = 61.25
+    WALLET_B_FUNDS = 947.31
+    PACKAGE_B_PRICE = 833.17
+    PACKAGE_B_CREDITS = 871.43
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.euro = cls.setup_other_currency("EUR")
+        cls.company_b_data = cls.setup_other_company(name="Agency B", currency_id=cls.euro.id)
+        cls.company_b = cls.company_b_data["company"]
+        cls.company_b.write({"credit_payment_enabled": True, "credit_test_payments_allowed": True})
+        cls.website_b = cls.env["website"].create(
+            {"name": "Agency B Shop", "company_id": cls.company_b.id, "domain": "localhost"}
+        )
+        cls.package_b = cls.env["credit.package"].create(
+            {
+                "name": "Agency B Pack",
+                "credit_amount": cls.PACKAGE_B_CREDITS,
+                "price": cls.PACKAGE_B_PRICE,
+                "is_published": True,
+                "company_id": cls.company_b.id,
+            }
+        )
+        cls.provider_b = cls.prepare_credit_provider("demo", company=cls.company_b)
+        cls.transfer_method = cls.env.ref("payment_custom.payment_method_wire_transfer")
+        cls.transfer_b = (
+            cls.env.ref("payment.payment_provider_transfer")
+            .sudo()
+            .copy({"company_id": cls.company_b.id})
+        )
+        cls.transfer_b.write({"state": "enabled", "is_published": True})
+        cls.wallet_b = cls.env["credit.wallet"]._get_wallet(cls.customer, cls.company_b)
+        cls.adjust(cls, cls.wallet, cls.WALLET_A_FUNDS, "Agency A opening")
+        cls.adjust(cls, cls.wallet_b, cls.WALLET_B_FUNDS, "Agency B opening")
+        cls.portal_user.company_ids = [Command.set((cls.company | cls.company_b).ids)]
+        cls.accountant = cls.new_company_user("accountant_a", "account.group_account_manager")
+
+    def site_b(self, path="/"):
+        """``path`` on B's website: Odoo picks the website by the request's host."""
+        return f"http://localhost:{self.http_port()}{path}"
+
+    def create_customer_invoice(self, company, amount):
+        """A posted invoice of ``company`` to Brightline for ``amount``, untaxed."""
+        invoice = (
+            self.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.customer.id,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Design work", "price_unit": amount, "tax_ids": []})
+                    ],
+                }
+            )
+        )
+        invoice.action_post()
+        return invoice

@@ -410,21 +410,24 @@ class TestCreditHeaderWidget(CreditPortalCommon):
         self.company.credit_payment_enabled = True
         self.assertEqual(set(self.header_amounts(self.get_page("/"))), {"$ 123.45"})
 
-    def test_no_widget_for_a_user_whose_company_has_credits_disabled(self):
+    def test_no_widget_on_the_website_of_a_company_with_credits_disabled(self):
+        """The website's company decides, even for a customer who may work in it too."""
         other_company = self.env["res.company"].create({"name": "No Credits Inc"})
         self.assertFalse(other_company.credit_payment_enabled)
-        self.assertTrue(self.company.credit_payment_enabled)
-        partner = self.env["res.partner"].create({"name": "Olga", "email": "olga@nocredit.test"})
-        # a wallet in the enabled company must not make the widget appear either
-        self.adjust(self.env["credit.wallet"]._get_wallet(partner, self.company), 9.0, "Olga")
-        self.sign_in_new_portal_user(
-            "portal_olga", partner, company_id=other_company.id, company_ids=[other_company.id]
+        # Odoo picks the website by the request's host: this one answers on localhost
+        self.env["website"].create(
+            {"name": "No Credits Shop", "company_id": other_company.id, "domain": "localhost"}
         )
-        self.assertFalse(self.header_amounts(self.get_page("/")))
-        self.assertTrue(
-            self.get_page("/my/credits").xpath("//*[hasclass('o_credit_wallet_disabled')]")
-        )
+        self.portal_user.company_ids += other_company
+        other_site = f"http://localhost:{self.http_port()}"
         self.authenticate("portal_ada", "portal_ada")
+
+        self.assertFalse(self.header_amounts(self.get_page(f"{other_site}/")))
+        self.assertTrue(
+            self.get_page(f"{other_site}/my/credits").xpath(
+                "//*[hasclass('o_credit_wallet_disabled')]"
+            )
+        )
         self.assertEqual(set(self.header_amounts(self.get_page("/"))), {"$ 123.45"})
 
 

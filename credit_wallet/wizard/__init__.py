@@ -1,3 +1,5 @@
+# the mixin first: the wizards below inherit it
+from . import credit_wizard_mixin
 from . import (
     account_payment_register,
     base_partner_merge,

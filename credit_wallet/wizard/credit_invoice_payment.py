@@ -3,14 +3,18 @@ import math
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..utils import check_company_access
+
 # far above any invoice, far below what rounding to cents turns into an infinity
 MAX_AMOUNT = 1e15
 
 
 class CreditInvoicePayment(models.TransientModel):
     _name = "credit.invoice.payment"
+    _inherit = ["credit.wizard.mixin"]
     _description = "Pay an Invoice with Credits"
     _check_company_auto = True
+    _credit_record_field = "invoice_id"
 
     invoice_id = fields.Many2one(
         "account.move",
@@ -19,13 +23,19 @@ class CreditInvoicePayment(models.TransientModel):
         check_company=True,
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
     )
-    company_id = fields.Many2one(related="invoice_id.company_id")
-    currency_id = fields.Many2one(related="company_id.currency_id")
-    partner_id = fields.Many2one(related="invoice_id.commercial_partner_id", string="Customer")
-    amount_residual = fields.Monetary(related="invoice_id.amount_residual", string="Amount Due")
+    # read as the user: another company's invoice is refused, not shown
+    company_id = fields.Many2one(related="invoice_id.company_id", compute_sudo=False)
+    currency_id = fields.Many2one(related="company_id.currency_id", compute_sudo=False)
+    partner_id = fields.Many2one(
+        related="invoice_id.commercial_partner_id", string="Customer", compute_sudo=False
+    )
+    amount_residual = fields.Monetary(
+        related="invoice_id.amount_residual", string="Amount Due", compute_sudo=False
+    )
     balance = fields.Monetary(string="Credit Balance", compute="_compute_balance")
     amount = fields.Monetary(
         compute="_compute_amount",
+        compute_sudo=False,
         store=True,
         readonly=False,
         help="Credits to spend on the invoice: at most its amount due and the balance.",
@@ -50,9 +60,13 @@ class CreditInvoicePayment(models.TransientModel):
     @api.depends("invoice_id")
     def _compute_balance(self):
         for wizard in self:
+            wizard.balance = 0.0
+            if not wizard.invoice_id:
+                continue
+            invoice = wizard._credit_record()
             # sudo: the balance of the invoice's customer, shown to the billing user paying it
             wallet_sudo = self.env["credit.wallet"]._get_wallet(
-                wizard.partner_id, wizard.company_id, create=False
+                invoice.commercial_partner_id, invoice.company_id, create=False
             )
             wizard.balance = wallet_sudo.balance or 0.0
 
@@ -69,7 +83,7 @@ class CreditInvoicePayment(models.TransientModel):
     def _check_can_pay(self):
         if not self.env.user.has_group("account.group_account_invoice"):
             raise AccessError(self.env._("Only billing users can pay invoices with credits."))
-        self.invoice_id.check_access("write")
+        check_company_access(self.invoice_id, "write")
         for wizard in self:
             refusal = self.env["payment.transaction"]._credit_spend_refusal(
                 wizard.invoice_id, wizard.partner_id, wizard.amount, partial=True

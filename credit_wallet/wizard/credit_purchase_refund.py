@@ -2,17 +2,31 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import format_amount
 
+from ..utils import check_company_access
+
 
 class CreditPurchaseRefund(models.TransientModel):
     _name = "credit.purchase.refund"
+    _inherit = ["credit.wizard.mixin"]
     _description = "Record a Refund of a Credit Purchase"
+    _check_company_auto = True
+    _credit_record_field = "transaction_id"
 
-    transaction_id = fields.Many2one("payment.transaction", required=True, readonly=True)
-    currency_id = fields.Many2one(related="transaction_id.currency_id")
-    partner_id = fields.Many2one(related="transaction_id.credit_wallet_id.partner_id")
-    paid_amount = fields.Monetary(related="transaction_id.amount", string="Paid")
+    transaction_id = fields.Many2one(
+        "payment.transaction", required=True, readonly=True, check_company=True
+    )
+    # read as the user: another company's purchase is refused, not shown
+    company_id = fields.Many2one(related="transaction_id.company_id", compute_sudo=False)
+    currency_id = fields.Many2one(related="transaction_id.currency_id", compute_sudo=False)
+    partner_id = fields.Many2one(
+        related="transaction_id.credit_wallet_id.partner_id", compute_sudo=False
+    )
+    paid_amount = fields.Monetary(
+        related="transaction_id.amount", string="Paid", compute_sudo=False
+    )
     amount = fields.Monetary(
         compute="_compute_amount",
+        compute_sudo=False,
         store=True,
         readonly=False,
         help="The money given back to the customer outside Odoo (provider dashboard, chargeback).",
@@ -22,7 +36,11 @@ class CreditPurchaseRefund(models.TransientModel):
     @api.depends("transaction_id")
     def _compute_amount(self):
         for wizard in self:
-            wizard.amount = wizard.transaction_id.sudo()._credit_unrefunded_money()
+            wizard.amount = 0.0
+            if wizard.transaction_id:
+                # sudo: the purchase's refunds, read once the user's access to it is checked
+                tx_sudo = wizard._credit_record().sudo()
+                wizard.amount = tx_sudo._credit_unrefunded_money()
 
     def action_record(self):
         self._check_can_record()
@@ -34,6 +52,9 @@ class CreditPurchaseRefund(models.TransientModel):
             raise AccessError(
                 self.env._("Only credit managers record refunds of credit purchases.")
             )
+        check_company_access(self.transaction_id, "write")
+        # the refund takes the credits back from the purchase's wallet
+        check_company_access(self.transaction_id.credit_wallet_id, "write")
         for wizard in self:
             tx_sudo = wizard.transaction_id.sudo()
             currency = tx_sudo.currency_id

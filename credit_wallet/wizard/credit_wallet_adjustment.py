@@ -1,16 +1,23 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+from ..utils import check_company_access
 
 
 class CreditWalletAdjustment(models.TransientModel):
     _name = "credit.wallet.adjustment"
+    _inherit = ["credit.wizard.mixin"]
     _description = "Manual Credit Adjustment"
     _check_company_auto = True
+    _credit_record_field = "wallet_id"
 
     wallet_id = fields.Many2one("credit.wallet", required=True, check_company=True)
-    company_id = fields.Many2one(related="wallet_id.company_id")
-    currency_id = fields.Many2one(related="wallet_id.currency_id")
-    balance = fields.Monetary(related="wallet_id.balance", string="Current Balance")
+    # read as the user: another company's wallet is refused, not shown
+    company_id = fields.Many2one(related="wallet_id.company_id", compute_sudo=False)
+    currency_id = fields.Many2one(related="wallet_id.currency_id", compute_sudo=False)
+    balance = fields.Monetary(
+        related="wallet_id.balance", string="Current Balance", compute_sudo=False
+    )
     direction = fields.Selection(
         [("in", "Add credits"), ("out", "Remove credits")], required=True, default="in"
     )
@@ -20,6 +27,7 @@ class CreditWalletAdjustment(models.TransientModel):
         "account.account",
         string="Counterpart Account",
         compute="_compute_account_id",
+        compute_sudo=False,
         store=True,
         readonly=False,
         check_company=True,
@@ -29,7 +37,10 @@ class CreditWalletAdjustment(models.TransientModel):
     @api.depends("wallet_id")
     def _compute_account_id(self):
         for wizard in self:
-            wizard.account_id = wizard.wallet_id.company_id.credit_adjustment_account_id
+            wizard.account_id = False
+            if wizard.wallet_id:
+                company = wizard._credit_record().company_id
+                wizard.account_id = company.credit_adjustment_account_id
 
     def action_apply(self):
         self._check_can_apply()
@@ -38,8 +49,8 @@ class CreditWalletAdjustment(models.TransientModel):
 
     def _check_can_apply(self):
         if not self.env.user.has_group("credit_wallet.group_credit_manager"):
-            raise UserError(self.env._("Only credit managers can adjust wallets."))
-        self.wallet_id.check_access("write")
+            raise AccessError(self.env._("Only credit managers can adjust wallets."))
+        check_company_access(self.wallet_id, "write")
         for wizard in self:
             if wizard.currency_id.compare_amounts(wizard.amount, 0.0) <= 0:
                 raise UserError(
