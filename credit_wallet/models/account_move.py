@@ -12,6 +12,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import format_amount
 
 from ..const import CREDIT_CODE
+from ..utils import check_company_access
 
 _logger = logging.getLogger(__name__)
 
@@ -189,6 +190,7 @@ class AccountMove(models.Model):
 
     def action_open_credit_payment(self):
         self.ensure_one()
+        check_company_access(self)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Pay with Credits"),
@@ -229,7 +231,7 @@ class AccountMove(models.Model):
     def _check_can_return_credits(self):
         if not self.env.user.has_group("account.group_account_invoice"):
             raise AccessError(self.env._("Only billing users can return credits."))
-        self.check_access("write")
+        check_company_access(self, "write")
         for credit_note in self:
             if credit_note.currency_id.is_zero(credit_note._credit_return_amount()):
                 raise UserError(
@@ -528,7 +530,7 @@ class AccountMove(models.Model):
         """Pay the selected invoices from their customers' credits (list view action)."""
         if not self.env.user.has_group("account.group_account_invoice"):
             raise AccessError(self.env._("Only billing users pay invoices with credits."))
-        self.check_access("write")
+        check_company_access(self, "write")
         invoices = self.filtered(lambda move: not move._credit_payment_refusal()).sorted(
             lambda move: (move.invoice_date_due or move.date, move.id)
         )

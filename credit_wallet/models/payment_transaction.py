@@ -11,7 +11,7 @@ from odoo.tools import SQL, float_round
 from odoo.tools.misc import format_amount
 
 from ..const import CREDIT_CODE, CREDIT_PROCESS_URL, PAYMENT_FLOW_GATE, POSTING_GATE
-from ..utils import is_through_gate, through_gate
+from ..utils import check_company_access, is_through_gate, through_gate
 
 _logger = logging.getLogger(__name__)
 
@@ -666,6 +666,7 @@ class PaymentTransaction(models.Model):
 
     def action_open_credit_refund(self):
         self.ensure_one()
+        check_company_access(self)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Record Refund"),
@@ -686,6 +687,7 @@ class PaymentTransaction(models.Model):
     def _check_can_grant_credits(self):
         if not self.env.user.has_group("credit_wallet.group_credit_manager"):
             raise AccessError(self.env._("Only credit managers grant credits."))
+        check_company_access(self, "write")
         for tx in self:
             if not tx.credit_wallet_id or tx.state != "done":
                 raise UserError(
