@@ -24,7 +24,7 @@ from typing import NamedTuple
 import psutil
 import pytest
 import requests
-from conftest import DATABASE, LOG_PREFIX, assert_every_invariant
+from conftest import DATABASE, LOG_PREFIX, assert_audit_finds_nothing, assert_every_invariant
 from odoo_server import (
     CREDIT_REFUSAL,
     OdooServer,
@@ -219,7 +219,7 @@ def test_worker_killed_while_crediting_a_purchase(server, db, fault_customer, pa
     if pause == "before the ledger entry":
         assert {"account_move", "account_move_line", "account_payment"} <= set(written)
     assert ledger_of_transaction(db, reference) == ("draft", balance, [], [])
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)
 
     rpc_result(simulate_demo_payment(server, reference))
     assert rpc_result(poll_payment_status(server, cookies))["state"] == "done"
@@ -227,7 +227,7 @@ def test_worker_killed_while_crediting_a_purchase(server, db, fault_customer, pa
 
     credited = ("done", balance + 550, [("purchase", 500), ("bonus", 50)], [500])
     assert ledger_of_transaction(db, reference) == credited
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)
 
 
 @pytest.mark.parametrize("pause", PAUSES)
@@ -260,7 +260,7 @@ def test_worker_killed_while_paying_an_invoice_with_credits(server, db, fault_cu
     assert ledger_of_transaction(db, payment.reference) == ("draft", balance, [], [])
     db.execute("SELECT payment_state FROM account_move WHERE id = %s", [invoice_id])
     assert db.fetchone()[0] == "not_paid"
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)
 
     stats = Counter()
     submit_credit_payment(server, payment, stats)
@@ -270,7 +270,7 @@ def test_worker_killed_while_paying_an_invoice_with_credits(server, db, fault_cu
     assert ledger_of_transaction(db, payment.reference) == paid
     db.execute("SELECT payment_state FROM account_move WHERE id = %s", [invoice_id])
     assert db.fetchone()[0] in ("paid", "in_payment")
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)
 
 
 # -------------------------------------------------------------------------------------------
@@ -443,7 +443,7 @@ def test_connections_cut_during_traffic_leave_no_half_written_movement(server, d
         f"errors seen: {dict(errors.most_common(4))}"
     )
     assert sum(terminated) and tally["error"], "the cuts must have hit requests"
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)
 
 
 # -------------------------------------------------------------------------------------------
@@ -555,6 +555,8 @@ def populate(server):
         limit=1,
     )
     server.call("credit.ledger.entry", "action_reverse", [entry_id])
+    [wallet] = server.call("credit.wallet", "read", [wallet_id], ["company_id"])
+    assert_audit_finds_nothing(server, wallet["company_id"][0])
 
 
 @pytest.fixture(scope="module")
