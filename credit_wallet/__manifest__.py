@@ -22,6 +22,7 @@
         "views/credit_ledger_entry_views.xml",
         "views/credit_wallet_views.xml",
         "views/credit_reconciliation_report_views.xml",
+        "views/credit_audit_finding_views.xml",
         "views/credit_package_views.xml",
         "wizard/credit_wallet_adjustment_views.xml",
         "wizard/credit_invoice_payment_views.xml",

@@ -124,14 +124,30 @@ def assert_transactions_credit_once(db):
     assert db.fetchall() == [], "transactions with two payments"
 
 
-def assert_every_invariant(db, company_id):
-    """DESIGN.md invariants 1 to 5 for every wallet of the company and its books."""
+def assert_audit_finds_nothing(server, company_id):
+    """DESIGN.md invariant 6: Run Audit Now, as an administrator clicks it for the company,
+    leaves no open finding (each spend, return, invoice, order, purchase and entry checked)."""
+    context = {"allowed_company_ids": [company_id]}
+    server.call("credit.audit.finding", "action_run_audit", [], context=context)
+    findings = server.call(
+        "credit.audit.finding",
+        "search_read",
+        [("company_id", "=", company_id), ("state", "=", "open")],
+        fields=["check", "document_name", "message"],
+        context=context,
+    )
+    assert findings == [], findings
+
+
+def assert_every_invariant(db, company_id, server):
+    """DESIGN.md invariants 1 to 6 for every wallet of the company, its books and documents."""
     db.execute("SELECT id FROM credit_wallet WHERE company_id = %s ORDER BY id", [company_id])
     for (wallet_id,) in db.fetchall():
         assert_ledger_matches_wallet(db, wallet_id)
     assert_books_match_wallets(db, company_id)
     assert_no_half_written_movement(db, company_id)
     assert_transactions_credit_once(db)
+    assert_audit_finds_nothing(server, company_id)
 
 
 def movements_of_transaction(db, tx_id):

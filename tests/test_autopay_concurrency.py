@@ -11,7 +11,11 @@ import itertools
 from collections import Counter
 from decimal import Decimal
 
-from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
+from conftest import (
+    assert_audit_finds_nothing,
+    assert_books_match_wallets,
+    assert_ledger_matches_wallet,
+)
 from odoo_server import (
     RpcError,
     adjust_wallet,
@@ -142,6 +146,7 @@ def test_the_daily_action_and_a_portal_payment_at_once_pay_once(server, db):
         winners["portal" if portal_state == "done" else "daily action"] += 1
         assert_ledger_matches_wallet(db, wallet_id)
         assert_books_match_wallets(db, company_id)
+        assert_audit_finds_nothing(server, company_id)
     print(f"{ROUNDS} rounds of daily action vs portal payment, won by: {dict(winners)}")
 
 
@@ -194,6 +199,7 @@ def test_the_daily_action_and_a_card_payment_at_once_pay_once(server, db):
         winners["auto-pay first, then gave way" if spends else "card first"] += 1
         assert_ledger_matches_wallet(db, wallet_id)
         assert_books_match_wallets(db, company_id)
+        assert_audit_finds_nothing(server, company_id)
     print(f"{ROUNDS} rounds of daily action vs card payment: {dict(winners)}")
 
 
@@ -220,4 +226,5 @@ def test_one_invoice_posted_twice_at_once_is_paid_once(server, db):
         assert balance == Decimal("40.00")
         assert_ledger_matches_wallet(db, wallet_id)
         assert_books_match_wallets(db, company_id)
+        assert_audit_finds_nothing(server, company_id)
     print(f"{ROUNDS} rounds of two postings at once: {dict(outcomes)}")

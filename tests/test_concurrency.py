@@ -10,7 +10,11 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
+from conftest import (
+    assert_audit_finds_nothing,
+    assert_books_match_wallets,
+    assert_ledger_matches_wallet,
+)
 from odoo_server import RpcError
 
 
@@ -99,6 +103,7 @@ def test_spending_at_once_never_overdraws(server, db):
     # each running balance from 19 down to 0 appears once, in posting order
     assert running == [20 - n for n in range(21)]
     assert_books_match_wallets(db, company_id)
+    assert_audit_finds_nothing(server, company_id)
 
 
 def test_mixed_movements_at_once_keep_every_invariant(server, db):
@@ -117,3 +122,4 @@ def test_mixed_movements_at_once_keep_every_invariant(server, db):
     # running balances chain from zero to the balance, never below zero
     assert_ledger_matches_wallet(db, wallet_id)
     assert_books_match_wallets(db, company_id)
+    assert_audit_finds_nothing(server, company_id)

@@ -211,7 +211,7 @@ def test_worker_killed_while_crediting_a_purchase(server, db, fault_customer, pa
     if pause == "before the ledger entry":
         assert {"account_move", "account_move_line", "account_payment"} <= set(written)
     assert ledger_of_transaction(db, reference) == ("draft", balance, [], [])
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)
 
     rpc_result(simulate_demo_payment(server, reference))
     assert rpc_result(poll_payment_status(server, cookies))["state"] == "done"
@@ -219,7 +219,7 @@ def test_worker_killed_while_crediting_a_purchase(server, db, fault_customer, pa
 
     credited = ("done", balance + 550, [("purchase", 500), ("bonus", 50)], [500])
     assert ledger_of_transaction(db, reference) == credited
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)
 
 
 @pytest.mark.parametrize("pause", PAUSES)
@@ -252,7 +252,7 @@ def test_worker_killed_while_paying_an_invoice_with_credits(server, db, fault_cu
     assert ledger_of_transaction(db, payment.reference) == ("draft", balance, [], [])
     db.execute("SELECT payment_state FROM account_move WHERE id = %s", [invoice_id])
     assert db.fetchone()[0] == "not_paid"
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)
 
     stats = Counter()
     submit_credit_payment(server, payment, stats)
@@ -262,7 +262,7 @@ def test_worker_killed_while_paying_an_invoice_with_credits(server, db, fault_cu
     assert ledger_of_transaction(db, payment.reference) == paid
     db.execute("SELECT payment_state FROM account_move WHERE id = %s", [invoice_id])
     assert db.fetchone()[0] in ("paid", "in_payment")
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)
 
 
 # -------------------------------------------------------------------------------------------
@@ -435,4 +435,4 @@ def test_connections_cut_during_traffic_leave_no_half_written_movement(server, d
         f"errors seen: {dict(errors.most_common(4))}"
     )
     assert sum(terminated) and tally["error"], "the cuts must have hit requests"
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)

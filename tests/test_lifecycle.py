@@ -18,7 +18,7 @@ import tarfile
 from collections import Counter
 
 import pytest
-from conftest import DATABASE, LOG_PREFIX, assert_every_invariant
+from conftest import DATABASE, LOG_PREFIX, assert_audit_finds_nothing, assert_every_invariant
 from odoo_server import (
     ODOO_CONF,
     REPO_ROOT,
@@ -164,6 +164,8 @@ def populate(server):
     server.call("payment.transaction", "action_refund", [spend_id], amount_to_refund=10.0)
     # a retainer customer
     server.call("res.partner", "write", [northwind], {"credit_autopay": "always"})
+    [wallet] = server.call("credit.wallet", "read", [wallet_id], ["company_id"])
+    assert_audit_finds_nothing(server, wallet["company_id"][0])
 
 
 @pytest.fixture(scope="module")
@@ -365,12 +367,12 @@ def test_upgrade_from_the_previous_release_keeps_the_books(database_of_previous_
         assert choices == dict.fromkeys(company_ids, "always"), choices
     assert after["auto-pay"], "Northwind asked for auto-pay"
     log_path = log_dir / f"{LOG_PREFIX}-previous-upgraded-server.log"
-    with OdooServer(database, log_path, workers=2):
+    with OdooServer(database, log_path, workers=2) as server:
         connection = connect(database)
         try:
             cursor = connection.cursor()
             cursor.execute("SELECT id FROM res_company WHERE credit_account_id IS NOT NULL")
             for (company_id,) in cursor.fetchall():
-                assert_every_invariant(cursor, company_id)
+                assert_every_invariant(cursor, company_id, server)
         finally:
             connection.close()

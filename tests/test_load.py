@@ -414,4 +414,4 @@ def test_load_of_mixed_movements_keeps_every_invariant(server, db):
             tally[(kind, "moved")] and tally[(kind, "refused")]
         ), f"{kind}: the wallets never ran dry, or never had enough"
     assert_outcomes_are_in_the_books(db, customers, outcomes)
-    assert_every_invariant(db, company_id)
+    assert_every_invariant(db, company_id, server)

@@ -14,6 +14,7 @@ import functools
 from decimal import Decimal
 
 from conftest import (
+    assert_audit_finds_nothing,
     assert_books_match_wallets,
     assert_ledger_matches_wallet,
     movements_of_transaction,
@@ -84,7 +85,7 @@ def request_outcome(db, request_id):
     }
 
 
-def assert_credited_once(db, request_id, balance_before, price, credits):
+def assert_credited_once(server, db, request_id, balance_before, price, credits):
     outcome = request_outcome(db, request_id)
     assert (outcome["state"], outcome["tx_state"]) == ("accepted", "done"), outcome
     expected_entries = [("purchase", price)]
@@ -95,9 +96,10 @@ def assert_credited_once(db, request_id, balance_before, price, credits):
     assert outcome["balance"] == balance_before + credits
     assert_ledger_matches_wallet(db, outcome["wallet_id"])
     assert_books_match_wallets(db, outcome["company_id"])
+    assert_audit_finds_nothing(server, outcome["company_id"])
 
 
-def assert_credited_nothing(db, request_id, balance_before):
+def assert_credited_nothing(server, db, request_id, balance_before):
     outcome = request_outcome(db, request_id)
     assert (outcome["state"], outcome["tx_state"]) == ("rejected", "cancel"), outcome
     assert outcome["entries"] == []
@@ -105,6 +107,7 @@ def assert_credited_nothing(db, request_id, balance_before):
     assert outcome["balance"] == balance_before
     assert_ledger_matches_wallet(db, outcome["wallet_id"])
     assert_books_match_wallets(db, outcome["company_id"])
+    assert_audit_finds_nothing(server, outcome["company_id"])
 
 
 def test_simultaneous_accepts_credit_the_wallet_once(server, db):
@@ -127,7 +130,7 @@ def test_simultaneous_accepts_credit_the_wallet_once(server, db):
         assert refusals.count(None) == 1, refusals
         for refusal in filter(None, refusals):
             assert "already accepted" in refusal, refusal
-        assert_credited_once(db, request_id, balance_before, price, credits)
+        assert_credited_once(server, db, request_id, balance_before, price, credits)
 
 
 def test_accept_and_reject_at_once_one_decision_wins(server, db):
@@ -157,8 +160,8 @@ def test_accept_and_reject_at_once_one_decision_wins(server, db):
         assert [accept_refusal, reject_refusal].count(None) == 1, refusals
         if winner == "accept":
             assert "already accepted" in reject_refusal, reject_refusal
-            assert_credited_once(db, request_id, balance_before, price, credits)
+            assert_credited_once(server, db, request_id, balance_before, price, credits)
         else:
             assert "already rejected" in accept_refusal, accept_refusal
-            assert_credited_nothing(db, request_id, balance_before)
+            assert_credited_nothing(server, db, request_id, balance_before)
     print(f"\n{winners['accept']} accepts and {winners['reject']} rejects won")

@@ -15,7 +15,11 @@ from collections import Counter
 from decimal import Decimal
 
 import requests
-from conftest import assert_books_match_wallets, assert_ledger_matches_wallet
+from conftest import (
+    assert_audit_finds_nothing,
+    assert_books_match_wallets,
+    assert_ledger_matches_wallet,
+)
 from odoo_server import (
     CREDIT_REFUSAL,
     adjust_wallet,
@@ -150,6 +154,7 @@ def test_two_tabs_paying_more_than_the_balance_pay_one_invoice(server, db):
         assert wallet_balance(db, wallet_id) == Decimal("20.00")
         assert_ledger_matches_wallet(db, wallet_id)
         assert_books_match_wallets(db, company_id)
+        assert_audit_finds_nothing(server, company_id)
     print(
         f"\ntwo tabs: {RACE_ROUNDS} rounds in {time.monotonic() - started:.1f} s, won by tab "
         f"1 / tab 2: {wins[1]} / {wins[2]}; Odoo retried {retried} requests, gave up on "
@@ -184,6 +189,7 @@ def test_double_submit_of_one_payment_debits_once(server, db):
     assert wallet_balance(db, wallet_id) == Decimal("20.00")
     assert_ledger_matches_wallet(db, wallet_id)
     assert_books_match_wallets(db, company_id)
+    assert_audit_finds_nothing(server, company_id)
 
 
 def test_many_tabs_paying_many_invoices_never_overdraw(server, db):
@@ -223,3 +229,4 @@ def test_many_tabs_paying_many_invoices_never_overdraw(server, db):
     assert wallet_balance(db, wallet_id) == Decimal("10.00")
     assert_ledger_matches_wallet(db, wallet_id)
     assert_books_match_wallets(db, company_id)
+    assert_audit_finds_nothing(server, company_id)

@@ -6,7 +6,11 @@ at once: every request runs in its own worker process and PostgreSQL transaction
 Stripe or PayPal webhooks, return pages and status polls do in production.
 """
 
-from conftest import assert_books_match_wallets, movements_of_transaction
+from conftest import (
+    assert_audit_finds_nothing,
+    assert_books_match_wallets,
+    movements_of_transaction,
+)
 from odoo_server import (
     at_once,
     poll_payment_status,
@@ -61,6 +65,7 @@ def test_simultaneous_notifications_and_polls_credit_once(server, db):
     assert payments == 1
     assert balance == balance_before + 550
     assert_books_match_wallets(db, company_id)
+    assert_audit_finds_nothing(server, company_id)
 
 
 def test_simultaneous_post_processing_of_a_done_transaction_credits_once(server, db):
@@ -97,3 +102,4 @@ def test_simultaneous_post_processing_of_a_done_transaction_credits_once(server,
     assert payments == 1
     assert balance == balance_before + 100
     assert_books_match_wallets(db, company_id)
+    assert_audit_finds_nothing(server, company_id)

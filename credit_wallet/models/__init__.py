@@ -4,6 +4,7 @@ from . import (
     account_move,
     account_move_line,
     account_payment,
+    credit_audit_finding,
     credit_ledger_entry,
     credit_package,
     credit_reconciliation_report,

@@ -2,6 +2,7 @@ from . import (
     test_access,
     test_autopay,
     test_accounting_guards,
+    test_audit,
     test_buy_input,
     test_buy_tour,
     test_companies,

@@ -124,7 +124,8 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
         return company.currency_id.round(credit - debit)
 
     def assert_invariants(self, company=None):
-        """DESIGN.md invariants 1 to 3, checked from the database for every wallet."""
+        """DESIGN.md invariants 1 to 3, checked from the database for every wallet, and the
+        per-document audit (invariant 6), which finds nothing."""
         company = company or self.company
         self.env.flush_all()
         self.env.invalidate_all()
@@ -145,6 +146,7 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
         report = self.env["credit.reconciliation.report"].search([("company_id", "=", company.id)])
         self.assertAlmostEqual(report.difference, 0.0, places=2)
         self.assertAlmostEqual(report.wallet_total, sum(wallets.mapped("balance")), places=2)
+        self.assertEqual(self.env["credit.audit.finding"]._run_audit(company), [])
 
 
 class CreditTopupCommon(CreditWalletCommon):
