@@ -113,7 +113,10 @@ def snapshot(database, queries):
 
 
 def populate(server):
-    """Credits moved every way the add-on knows, on the demo customer's wallet."""
+    """Credits moved every way the add-on knows, on the demo customer's wallet.
+
+    :return: the id of the wallet's company
+    """
     wallet_id = server.ref("credit_wallet.demo_wallet_northwind")
     northwind = server.ref("credit_wallet.demo_partner_northwind")
     cookies = server.authenticate("customer", "customer")
@@ -165,7 +168,7 @@ def populate(server):
     # a retainer customer
     server.call("res.partner", "write", [northwind], {"credit_autopay": "always"})
     [wallet] = server.call("credit.wallet", "read", [wallet_id], ["company_id"])
-    assert_audit_finds_nothing(server, wallet["company_id"][0])
+    return wallet["company_id"][0]
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +178,7 @@ def database_in_use(log_dir):
     create_database_with_module(name, log_dir / f"{LOG_PREFIX}-lifecycle-install.log")
     try:
         with OdooServer(name, log_dir / f"{LOG_PREFIX}-lifecycle-server.log", workers=2) as srv:
-            populate(srv)
+            assert_audit_finds_nothing(srv, populate(srv))
         yield name
     finally:
         drop_database(name)
