@@ -3,10 +3,13 @@
 #   a. build the template database cw_test_deps (credit_wallet's dependencies + demo data),
 #   b. install and upgrade credit_wallet in cw_test (a copy of it); any WARNING/ERROR/
 #      CRITICAL line in those logs is a failure,
-#   c. run credit_wallet/tests with pytest-odoo (browser tests included),
-#   d. run the repository-level tests in tests/ (they start their own Odoo servers),
-#   e. print "N passed, N failed[, N skipped]" and exit non-zero if anything failed.
-# Extra arguments go to the pytest run of step c, e.g. scripts/test.sh -k wallet.
+#   c. build the add-on's wheel, install it into a throwaway venv and credit_wallet from
+#      there into cw_test_wheel (another copy), with the repository off the addons_path
+#      (scripts/check_wheel.sh),
+#   d. run credit_wallet/tests with pytest-odoo (browser tests included),
+#   e. run the repository-level tests in tests/ (they start their own Odoo servers),
+#   f. print "N passed, N failed[, N skipped]" and exit non-zero if anything failed.
+# Extra arguments go to the pytest run of step d, e.g. scripts/test.sh -k wallet.
 # REUSE_TEMPLATE=1 keeps an existing cw_test_deps (faster local iterations).
 set -euo pipefail
 
@@ -16,6 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Overridable, to run a second checkout's tests beside these (TEST_DB=cw_test_mine).
 TEMPLATE_DB="${TEMPLATE_DB:-cw_test_deps}"
 TEST_DB="${TEST_DB:-cw_test}"
+WHEEL_DB="${WHEEL_DB:-${TEST_DB}_wheel}"
 ADDON_DIR="$REPO_ROOT/credit_wallet"
 
 failures=()       # one line per failed step, printed at the end
@@ -28,12 +32,6 @@ fail() {
 }
 
 took() { log "$1 took $((SECONDS - $2))s"; }
-
-# Odoo log lines at WARNING or above, in Odoo's format
-# ("2026-11-27 07:40:01,123 4242 WARNING db logger: msg").
-bad_log_lines() {
-    grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ' "$@" || true
-}
 
 # Run pytest; a pytest exit code 5 (no tests collected) is a failure too.
 run_pytest() {
@@ -96,11 +94,7 @@ took "a. template database" "$t"
 # --- b. install + upgrade credit_wallet ---------------------------------------------
 t=$SECONDS
 log "b. Installing credit_wallet into $TEST_DB, a copy of $TEMPLATE_DB (log: .odoo/logs/install.log)"
-createdb -w -U "$DB_USER" -T "$TEMPLATE_DB" "$TEST_DB"
-# Odoo keeps attachments in the filestore, outside PostgreSQL: copy it with the database.
-if [ -d "$ODOO_DIR/data/filestore/$TEMPLATE_DB" ]; then
-    cp -a "$ODOO_DIR/data/filestore/$TEMPLATE_DB" "$ODOO_DIR/data/filestore/$TEST_DB"
-fi
+clone_db "$TEMPLATE_DB" "$TEST_DB"
 installed=0
 if odoo_bin -d "$TEST_DB" -i credit_wallet --stop-after-init --log-level=info >"$ODOO_LOG_DIR/install.log" 2>&1; then
     installed=1
@@ -127,35 +121,44 @@ else
 fi
 took "b. install + upgrade" "$t"
 
-# --- c. the add-on's tests (pytest-odoo) ---------------------------------------------
+# --- c. install from the wheel -------------------------------------------------------
+# The add-on as OCA publishes it: a wheel built with whool, installed with pip, found by
+# Odoo in odoo/addons of the venv's site-packages instead of through the addons_path.
+t=$SECONDS
+log "c. Installing credit_wallet from its wheel (scripts/check_wheel.sh)"
+TEMPLATE_DB="$TEMPLATE_DB" WHEEL_DB="$WHEEL_DB" bash "$REPO_ROOT/scripts/check_wheel.sh" ||
+    fail "install of credit_wallet from its wheel (see above and $ODOO_LOG_DIR/wheel.log)"
+took "c. install from the wheel" "$t"
+
+# --- d. the add-on's tests (pytest-odoo) ---------------------------------------------
 # pytest-odoo loads Odoo from the config (addons path, db) and the registry of cw_test;
 # --odoo-http starts an HTTP server on a random port, without which it skips every
 # HttpCase (browser/tour tests).
 t=$SECONDS
 if [ "$installed" = 1 ]; then
-    log "c. Running credit_wallet/tests with pytest-odoo on $TEST_DB"
+    log "d. Running credit_wallet/tests with pytest-odoo on $TEST_DB"
     run_pytest addon --odoo-database="$TEST_DB" --odoo-config="$ODOO_CONF" --odoo-http \
         "$ADDON_DIR/tests" "$@"
 else
     fail "credit_wallet tests not run: the add-on did not install"
 fi
-took "c. add-on tests" "$t"
+took "d. add-on tests" "$t"
 
-# --- d. repository-level tests -------------------------------------------------------
+# --- e. repository-level tests -------------------------------------------------------
 # These start their own Odoo servers, so pytest-odoo's in-process Odoo (-p no:odoo)
 # stays off.
 t=$SECONDS
 if [ -n "$(find "$REPO_ROOT/tests" \( -name 'test_*.py' -o -name '*_test.py' \) -print -quit 2>/dev/null)" ]; then
-    log "d. Running the repository tests in tests/"
+    log "e. Running the repository tests in tests/"
     # MODULE_DB: cw_test, with credit_wallet installed, is copied instead of installing again
     ODOO_SRC="$ODOO_SRC" ODOO_CONF="$ODOO_CONF" TEMPLATE_DB="$TEMPLATE_DB" PYTHON="$PYTHON" \
         MODULE_DB="$([ "$installed" = 1 ] && echo "$TEST_DB")" DB_USER="$DB_USER" run_pytest repo -p no:odoo "$REPO_ROOT/tests"
 else
-    log "d. No repository tests in tests/ yet: skipped"
+    log "e. No repository tests in tests/ yet: skipped"
 fi
-took "d. repository tests" "$t"
+took "e. repository tests" "$t"
 
-# --- e. summary ----------------------------------------------------------------------
+# --- f. summary ----------------------------------------------------------------------
 # Sum the junit reports: skipped tests are not passes; errors count as failures.
 summary="$("$PYTHON" - "${junit_files[@]}" <<'EOF'
 import sys
