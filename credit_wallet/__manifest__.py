@@ -6,7 +6,7 @@
     "author": "credit_wallet developers",
     "website": "https://example.com/credit_wallet",
     "license": "LGPL-3",
-    "depends": ["account_payment", "payment_custom", "portal", "website_sale"],
+    "depends": ["account_payment", "payment_custom", "portal", "website_payment", "website_sale"],
     "data": [
         "security/credit_wallet_groups.xml",
         "security/ir.model.access.csv",

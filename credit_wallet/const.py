@@ -15,3 +15,6 @@ POSTING_GATE = "credit_wallet_posting"
 PAYMENT_FLOW_GATE = "credit_wallet_payment_flow"
 # a credit manager's decision on a credit request
 DECIDING_GATE = "credit_wallet_deciding"
+# the transaction-local PostgreSQL setting the posting service turns on ('1') while it writes:
+# the database refuses journal items on a Customer Credit account otherwise
+POSTING_SETTING = "credit_wallet.posting"

@@ -81,6 +81,16 @@ OFFERED_PROVIDERS_OF_THE_ADDON = """
        AND (code IN ('credit', 'none')
             OR id IN (SELECT res_id FROM ir_model_data
                        WHERE module = 'credit_wallet' AND model = 'payment.provider'))"""
+# the triggers and function of the add-on's journal item guard (models/account_move_line.py)
+BOOKS_GUARD = """
+    SELECT tgname FROM pg_trigger WHERE tgname LIKE 'credit_wallet%%'
+     UNION ALL
+    SELECT proname FROM pg_proc WHERE proname LIKE 'credit_wallet%%'"""
+BOOKS_GUARD_OBJECTS = [
+    ("credit_wallet_guard_insert_delete",),
+    ("credit_wallet_guard_journal_items",),
+    ("credit_wallet_guard_update",),
+]
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ \d+ (WARNING|ERROR|CRITICAL) ", re.M)
 ADDON_TABLES = ("credit_wallet", "credit_ledger_entry", "credit_request", "credit_package")
 # Odoo tries to delete each record the add-on created and keeps those still referenced
@@ -250,6 +260,8 @@ def test_uninstall_keeps_the_books_and_reinstall_starts_afresh(database_in_use, 
     assert KEPT_RECORD.search(log), "bought packages are kept, and said so"
     # the unspent credits stay a liability on the Customer Credit account
     assert snapshot(database_in_use, BOOKS) == books, "the books lost or changed entries"
+    # and the database's journal item guard went with the add-on
+    assert snapshot(database_in_use, {"guard": BOOKS_GUARD})["guard"] == []
     # customers are offered no payment method of the removed add-on
     offered = snapshot(database_in_use, {"providers": OFFERED_PROVIDERS_OF_THE_ADDON})
     assert offered["providers"] == [], offered
@@ -263,6 +275,9 @@ def test_uninstall_keeps_the_books_and_reinstall_starts_afresh(database_in_use, 
 
     assert module_state(database_in_use) == ("installed", sorted(ADDON_TABLES))
     assert snapshot(database_in_use, BOOKS) == books
+    assert sorted(snapshot(database_in_use, {"guard": BOOKS_GUARD})["guard"]) == (
+        BOOKS_GUARD_OBJECTS
+    )
     fresh = snapshot(
         database_in_use,
         {
@@ -358,6 +373,7 @@ def test_upgrade_from_the_previous_release_keeps_the_books(database_of_previous_
     run_without_warnings(database, "-u", log_dir / f"{LOG_PREFIX}-previous-upgrade.log")
 
     after = snapshot(database, SNAPSHOT | BOOKS | MIGRATED)
+    assert sorted(snapshot(database, {"guard": BOOKS_GUARD})["guard"]) == BOOKS_GUARD_OBJECTS
     for name in before:
         if name != "ledger":
             assert after[name] == before[name], name

@@ -11,15 +11,20 @@ from odoo.tools.misc import format_amount
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
 from odoo.addons.payment.controllers.post_processing import PaymentPostProcessing
+from odoo.addons.website_payment.controllers import portal as website_payment_portal
 
 from ..const import CREDIT_CODE, CREDIT_PROCESS_URL, CRYPTO_MODE
 from ..models.payment_provider import to_record_id
 
 CUSTOM_AMOUNT = "custom"
+# no payment comes near it: a float keeps every cent exact up to about 9e13, and Odoo's
+# rounding overflows on 1e308
+MAX_AMOUNT = Decimal(10**12)
 
 
-class CreditWalletPayment(payment_portal.PaymentPortal):
-    """Buy credits (packages page, payment form, transaction route) and spend them."""
+class CreditWalletPayment(website_payment_portal.PaymentPortal):
+    """Buy credits (packages page, payment form, transaction route) and spend them; check
+    the amount of every payment route (Odoo's own included, donations too)."""
 
     @http.route(
         "/my/credits/buy", type="http", auth="user", methods=["GET"], website=True, sitemap=False
@@ -168,10 +173,7 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
                     maximum=format_amount(env, high, currency),
                 )
             )
-        # exact remainder however many decimals were sent (the default precision would round)
-        with localcontext(prec=MAX_PREC):
-            exact = value % self._credit_decimal(currency, currency.rounding) == 0
-        if not exact:
+        if not self._credit_is_exact(value, currency):
             raise ValidationError(
                 env._(
                     "Enter an amount in steps of %(step)s.",
@@ -197,6 +199,67 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
     def _credit_decimal(currency, value):
         """A server-side amount (price, bound, rounding) as the Decimal the customer sees."""
         return Decimal(float_repr(value, currency.decimal_places))
+
+    @staticmethod
+    def _credit_is_exact(value, currency):
+        """Whether the Decimal ``value`` is a whole number of ``currency``'s smallest unit."""
+        # exact remainder however many decimals were sent (the default precision would round)
+        with localcontext(prec=MAX_PREC):
+            return value % CreditWalletPayment._credit_decimal(currency, currency.rounding) == 0
+
+    # -------------------------------------------------------------------------
+    # The amount of every payment route
+    # -------------------------------------------------------------------------
+
+    @staticmethod
+    def _credit_check_transaction_amount(amount, currency=None):
+        """``amount`` as sent to a transaction route, as a float, or a ValidationError.
+
+        A positive number below MAX_AMOUNT that a float holds exactly and, once the currency is
+        known, a whole number of its smallest unit: 1e308 or NaN would crash Odoo's rounding,
+        1e-9 or 20 decimals would round into another amount than the one sent.
+        """
+        env = request.env
+        value = CreditWalletPayment._credit_parse_amount(amount)
+        number = float(value) if value is not None and 0 < value < MAX_AMOUNT else None
+        # repr() is the shortest decimal a float reads back from: any other means lost digits
+        if number is None or Decimal(repr(number)) != value:
+            raise ValidationError(env._("The amount to pay is not a valid amount."))
+        if currency and not CreditWalletPayment._credit_is_exact(value, currency):
+            raise ValidationError(
+                env._(
+                    "The amount to pay must be in steps of %(step)s.",
+                    step=format_amount(env, currency.rounding, currency),
+                )
+            )
+        return number
+
+    @staticmethod
+    def _cast_as_float(str_value):
+        """Odoo's reading of an amount in a URL (payment links, donations): void, as for
+        "abc", what Odoo could not round either (1e308, NaN, infinity)."""
+        value = CreditWalletPayment._credit_parse_amount(str_value)
+        return float(value) if value is not None and abs(value) < MAX_AMOUNT else None
+
+    @http.route()
+    def payment_transaction(self, amount, currency_id, partner_id, access_token, **kwargs):
+        # Odoo reads the amount before anything else; a validation sends none
+        if amount is not None:
+            amount = self._credit_check_transaction_amount(amount)
+        return super().payment_transaction(amount, currency_id, partner_id, access_token, **kwargs)
+
+    @http.route()
+    def donation_transaction(
+        self, amount, currency_id, partner_id, access_token, minimum_amount=0, **kwargs
+    ):
+        # Odoo compares both amounts before anything else
+        amount = self._credit_check_transaction_amount(amount)
+        minimum_amount = self._cast_as_float(minimum_amount)
+        if minimum_amount is None:
+            raise ValidationError(request.env._("The minimum donation is not a valid amount."))
+        return super().donation_transaction(
+            amount, currency_id, partner_id, access_token, minimum_amount=minimum_amount, **kwargs
+        )
 
     def _credit_check_payment_option(self, user, amount, kwargs):
         """Refuse a provider, payment method or token the payment form did not offer."""
@@ -290,6 +353,12 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
         payment_portal.PaymentPortal._validate_transaction_kwargs(
             kwargs, additional_allowed_keys=(*additional_allowed_keys, "credit_fingerprint")
         )
+        # the routes of documents call this before they compare or round the amount (none
+        # sent: the checkout pays the order's total)
+        if kwargs.get("amount") is not None:
+            kwargs["amount"] = CreditWalletPayment._credit_check_transaction_amount(
+                kwargs["amount"]
+            )
 
     def _create_transaction(
         self, *args, custom_create_values=None, credit_fingerprint=None, **kwargs
@@ -298,8 +367,16 @@ class CreditWalletPayment(payment_portal.PaymentPortal):
 
         The routes of orders and invoices take the amount from the client and do not check
         which providers were offered: the whole rule is checked again here, and once more
-        when the wallet is debited.
+        when the wallet is debited. The amount of any provider's payment is checked against
+        its currency here too.
         """
+        if not kwargs.get("is_validation"):  # a validation's amount is the provider's
+            currency = (
+                request.env["res.currency"]
+                .browse(to_record_id(kwargs.get("currency_id")) or [])
+                .exists()
+            )
+            kwargs["amount"] = self._credit_check_transaction_amount(kwargs.get("amount"), currency)
         if kwargs.get("flow") == "token":
             # a token pays with its own provider, whatever provider_id says
             provider_sudo = (

@@ -69,6 +69,9 @@ class CreditWalletPortal(PortalAccount):
     # -------------------------------------------------------------------------
 
     def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
+        # Odoo reads a custom amount from the URL with float(): void what is no amount
+        if "amount" in kwargs:
+            kwargs["amount"] = self._cast_as_float(kwargs["amount"])
         values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)
         if "providers_sudo" in values:  # the invoice is to be paid online
             values.update(self._credit_invoice_payment_values(invoice, values))
@@ -78,15 +81,24 @@ class CreditWalletPortal(PortalAccount):
         """Add Credits to the invoice's payment form when the customer can pay it all.
 
         Odoo's invoice page names no document when it looks for providers, and the provider
-        whitelist offers Credits only for a known document: it is added here instead.
+        whitelist offers Credits only for a known document: it is asked again here, for this
+        invoice, by the rule of every other payment form (Odoo's filters, such as state and
+        currencies, then the whitelist).
         """
         provider_sudo = request.env["payment.provider"]._credit_get_provider(invoice.company_id)
-        if not provider_sudo or provider_sudo.state != "enabled" or not provider_sudo.is_published:
-            return {}
-        refusal = request.env["payment.transaction"]._credit_spend_refusal(
-            invoice, request.env.user.partner_id, values.get("amount_due")
+        # sudo: providers are read for this customer's payment form, as Odoo's page does
+        compatible_sudo = (
+            request.env["payment.provider"]
+            .sudo()
+            ._get_compatible_providers(
+                invoice.company_id.id,
+                request.env.user.partner_id.id,
+                values.get("amount_due"),
+                currency_id=invoice.currency_id.id,
+                invoice_id=invoice.id,
+            )
         )
-        if refusal:
+        if not provider_sudo or provider_sudo not in compatible_sudo:
             return {}
         return {
             "providers_sudo": values["providers_sudo"] | provider_sudo,

@@ -9,11 +9,7 @@ class AccountAccount(models.Model):
     @api.constrains("account_type", "reconcile", "deprecated", "company_ids")
     def _check_credit_account_kind(self):
         """A Customer Credit account in use stays a reconcilable current liability."""
-        # sudo: which companies keep their credits on these accounts, whatever the user's
-        companies_sudo = (
-            self.env["res.company"].sudo().search([("credit_account_id", "in", self.ids)])
-        )
-        for company_sudo in companies_sudo:
+        for company_sudo in self._credit_companies_sudo():
             refusal = company_sudo._credit_account_refusal(company_sudo.credit_account_id)
             if refusal:
                 raise UserError(
@@ -24,6 +20,30 @@ class AccountAccount(models.Model):
                         reason=refusal,
                     )
                 )
+
+    def _credit_companies_sudo(self):
+        """The companies keeping their customers' credits on these accounts."""
+        # sudo: which companies keep their credits on these accounts, whatever the user's
+        return self.env["res.company"].sudo().search([("credit_account_id", "in", self.ids)])
+
+    def _check_credit_account_not_merged(self):
+        """Refuse to merge or split a Customer Credit account: Odoo's merge and unmerge move
+        journal items from one account to another in SQL, past the journal item guard, and
+        the wallets would no longer match their account."""
+        for company_sudo in self._credit_companies_sudo():
+            raise UserError(
+                self.env._(
+                    "%(account)s holds the customers' credits of %(company)s: it cannot be "
+                    "merged with other accounts or split, or its journal items would no longer "
+                    "match the wallets.",
+                    account=company_sudo.credit_account_id.display_name,
+                    company=company_sudo.name,
+                )
+            )
+
+    def _action_unmerge(self):
+        self._check_credit_account_not_merged()
+        return super()._action_unmerge()
 
     def _check_credit_account_only_wallet_items(self):
         """Refuse a Customer Credit account holding journal items that are not movements.

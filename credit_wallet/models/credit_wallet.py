@@ -1,9 +1,11 @@
+from contextlib import contextmanager
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import format_amount
 
-from ..const import POSTING_GATE
+from ..const import POSTING_GATE, POSTING_SETTING
 from ..utils import check_company_access, is_through_gate, through_gate
 
 
@@ -202,7 +204,7 @@ class CreditWallet(models.Model):
         currency = wallet_sudo.currency_id
         if reversed_entry:
             reversed_entry = reversed_entry.with_env(wallet_sudo.env)
-        with self.env.cr.savepoint():
+        with self.env.cr.savepoint(), wallet_sudo._books_open():
             balance = wallet_sudo._lock_balance()
             if at_most_balance and currency.compare_amounts(balance + amount, 0.0) < 0:
                 amount = -balance
@@ -251,6 +253,28 @@ class CreditWallet(models.Model):
         wallet_sudo._notify_low_balance(balance, new_balance)
         self.invalidate_recordset(["balance", "entry_ids"])
         return entry.with_env(self.env)
+
+    @contextmanager
+    def _books_open(self):
+        """Let the database take Customer Credit journal items within the block.
+
+        Opens POSTING_SETTING (account_move_line.py's database guard) for the transaction
+        once the enclosing savepoint flushed what came before, and restores it once all that
+        was written within is flushed: an enclosing posting keeps it open. On an exception,
+        the savepoint's rollback restores it.
+        """
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT current_setting(%s, true), set_config(%s, '1', true)",
+                POSTING_SETTING,
+                POSTING_SETTING,
+            )
+        )
+        previous = cr.fetchone()[0]
+        yield
+        self.env.flush_all()
+        cr.execute(SQL("SELECT set_config(%s, %s, true)", POSTING_SETTING, previous or ""))
 
     def _check_can_post(self, amount, description):
         self.ensure_one()

@@ -61,6 +61,61 @@ class PaymentProvider(models.Model):
             return {CRYPTO_MODE}
         return super()._get_default_payment_method_codes()
 
+    @api.depends("code", "state", "company_id")
+    def _compute_journal_id(self):
+        """Never give another provider the Credit Payments journal by default.
+
+        Odoo takes the company's first bank journal, which in a new branch may be Credit
+        Payments: card money would be booked as spent credits. Another bank journal is taken
+        instead, or none (to be chosen).
+        """
+        result = super()._compute_journal_id()
+        for provider in self.filtered(
+            lambda provider: provider._credit_on_credit_payments_journal()
+        ):
+            provider.journal_id = self.env["account.journal"].search(
+                [
+                    ("company_id", "=", provider.company_id.id),
+                    ("type", "=", "bank"),
+                    ("id", "!=", provider.journal_id.id),
+                ],
+                limit=1,
+            )
+            if provider.id and provider.journal_id:
+                provider._ensure_payment_method_line()
+        return result
+
+    def _ensure_payment_method_line(self, allow_create=True):
+        # the Credit Payments journal keeps the Credits method only (Odoo's default pick is
+        # redirected by _compute_journal_id)
+        if self._credit_on_credit_payments_journal():
+            return None
+        return super()._ensure_payment_method_line(allow_create=allow_create)
+
+    def _inverse_journal_id(self):
+        for provider in self.filtered(
+            lambda provider: provider._credit_on_credit_payments_journal()
+        ):
+            raise ValidationError(
+                self.env._(
+                    "%(journal)s books payments with credits only: choose another bank journal "
+                    "for %(provider)s.",
+                    journal=provider.journal_id.display_name,
+                    provider=provider.name,
+                )
+            )
+        return super()._inverse_journal_id()
+
+    def _credit_on_credit_payments_journal(self):
+        """Whether this provider, not the Credits one, is on its company's Credit Payments
+        journal."""
+        self.ensure_one()
+        # sudo: the company's Credit Payments journal, whatever the user may read
+        credit_journal = self.company_id.sudo().credit_payment_journal_id
+        return bool(
+            self.code != CREDIT_CODE and credit_journal and self.journal_id == credit_journal
+        )
+
     def _get_payment_method_outstanding_account_id(self, payment_method_id):
         # spending debits the Customer Credit liability, not an outstanding receipts account
         if self.code == CREDIT_CODE:

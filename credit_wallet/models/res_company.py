@@ -180,7 +180,17 @@ class ResCompany(models.Model):
         result = super().write(vals)
         if "credit_account_id" in vals:
             self._credit_wallet_sync_payment_journal()
+        if "currency_id" in vals:
+            self._credit_wallet_sync_provider_currency()
         return result
+
+    def _credit_wallet_sync_provider_currency(self):
+        """Keep the Credits provider to the company currency, which a credit is a unit of:
+        Odoo computes a provider's currencies once, from its code."""
+        for company in self.sudo():
+            provider = self.env["payment.provider"]._credit_get_provider(company)
+            if provider and provider.available_currency_ids != company.currency_id:
+                provider.available_currency_ids = company.currency_id
 
     def _credit_wallet_sync_payment_journal(self):
         """Keep the Credit Payments journal and its Credits method on Customer Credit."""
@@ -297,6 +307,7 @@ class ResCompany(models.Model):
             )
         if provider.journal_id != company.credit_payment_journal_id:
             provider.journal_id = company.credit_payment_journal_id
+        company._credit_wallet_sync_provider_currency()
         if provider.state != "enabled":
             provider.state = "enabled"
 

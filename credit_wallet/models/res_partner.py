@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class ResPartner(models.Model):
@@ -27,6 +28,45 @@ class ResPartner(models.Model):
         "are posted, when the balance covers them. 'As the Company Does' follows the company's "
         "setting. Each agency company decides for itself.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # a new contact restricted to a company shares its customer's wallets too
+        for vals in vals_list:
+            if vals.get("company_id") and vals.get("parent_id"):
+                self.browse(vals["parent_id"])._check_credit_wallet_companies(
+                    self.env["res.company"].browse(vals["company_id"])
+                )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("company_id"):
+            self._check_credit_wallet_companies(self.env["res.company"].browse(vals["company_id"]))
+        return super().write(vals)
+
+    def _check_credit_wallet_companies(self, company):
+        """Refuse to restrict these partners to ``company`` when their customer holds a wallet
+        in another company: every action on it there would fail ('Incompatible companies')."""
+        # sudo: wallets of every company count, whatever the user may read
+        wallets_sudo = (
+            self.env["credit.wallet"]
+            .sudo()
+            .search([("partner_id", "in", self.commercial_partner_id.ids)])
+        )
+        # a wallet of a branch serves customers of its parent company too
+        stranded_sudo = wallets_sudo.filtered(
+            lambda wallet: company not in wallet.company_id.parent_ids
+        )
+        if stranded_sudo:
+            raise UserError(
+                self.env._(
+                    "%(customer)s holds credits in %(companies)s: restricted to %(company)s, "
+                    "they would be out of its reach. Leave the company empty.",
+                    customer=stranded_sudo[0].partner_id.display_name,
+                    companies=", ".join(stranded_sudo.company_id.mapped("name")),
+                    company=company.sudo().name,
+                )
+            )
 
     @api.depends_context("company")
     @api.depends("commercial_partner_id.credit_wallet_ids.balance")

@@ -1,6 +1,7 @@
 # the mixin first: the wizards below inherit it
 from . import credit_wizard_mixin
 from . import (
+    account_merge_wizard,
     account_payment_register,
     base_partner_merge,
     credit_invoice_payment,
