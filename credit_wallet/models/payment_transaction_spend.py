@@ -1,0 +1,373 @@
+import math
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.http import request
+from odoo.tools.misc import format_amount
+
+from ..const import CREDIT_CODE, CREDIT_PROCESS_URL
+
+
+class PaymentTransaction(models.Model):
+    """Payments with credits (provider ``credit``) and their returns."""
+
+    _inherit = "payment.transaction"
+
+    credit_returned_amount = fields.Monetary(
+        string="Credits Returned",
+        readonly=True,
+        copy=False,
+        help="Credits of this payment given back so far: credit notes, cancelled orders, refunds.",
+    )
+
+    credit_document_fingerprint = fields.Char(
+        readonly=True,
+        copy=False,
+        help="What the order or invoice looked like when the customer chose to pay with credits.",
+    )
+
+    credit_autopay = fields.Boolean(
+        string="Paid by Auto-Pay",
+        readonly=True,
+        copy=False,
+        help="Paid from credits by auto-pay: it gives way to a payment the customer makes of "
+        "the same invoice (its credits go back to the wallet).",
+    )
+
+    _sql_constraints = [
+        (
+            "credit_returned_within_amount",
+            "CHECK(credit_returned_amount >= 0 AND credit_returned_amount <= ABS(amount))",
+            "A payment with credits cannot give back more than it paid.",
+        ),
+    ]
+
+    # -------------------------------------------------------------------------
+    # Payment flow hooks
+    # -------------------------------------------------------------------------
+
+    def _update_state(self, allowed_states, target_state, state_message):
+        """Override of `payment`: a payment with credits (or its return) moves the wallet before
+        it is marked done, in the same database transaction: it is done exactly when the
+        credits have moved."""
+        if target_state == "done":
+            for tx in self._credit_flow().filtered(lambda tx: tx.provider_code == CREDIT_CODE):
+                if tx._credit_lock_state() in allowed_states:
+                    tx._credit_settle()
+        return super()._update_state(allowed_states, target_state, state_message)
+
+    def _create_child_transaction(self, amount, is_refund=False, **custom_create_values):
+        """Override of `payment`: a return of credits is a payment with credits too, created by
+        its own flow."""
+        if self.provider_code != CREDIT_CODE:
+            return super()._create_child_transaction(amount, is_refund, **custom_create_values)
+        return (
+            super(PaymentTransaction, self._credit_flow())
+            ._create_child_transaction(amount, is_refund, **custom_create_values)
+            .with_env(self.env)
+        )
+
+    def _get_specific_rendering_values(self, processing_values):
+        values = super()._get_specific_rendering_values(processing_values)
+        if self.provider_code != CREDIT_CODE:
+            return values
+        return {
+            "api_url": CREDIT_PROCESS_URL,
+            "reference": self.reference,
+            "csrf_token": request.csrf_token() if request else "",
+        }
+
+    def _send_refund_request(self, amount_to_refund=None):
+        """Override of `payment`: Odoo's refund of a payment with credits returns the credits."""
+        if self.provider_code != CREDIT_CODE:
+            return super()._send_refund_request(amount_to_refund=amount_to_refund)
+        self._ensure_provider_is_not_disabled()
+        return self._credit_return(amount_to_refund or self.amount)
+
+    def _post_process(self):
+        """Override of `payment`: before Odoo matches a customer's payment with its invoices,
+        auto-pay gives way to it."""
+        self._credit_flow()._credit_give_way_to_payment()
+        return super()._post_process()
+
+    def _send_invoice(self):
+        # a credit payment's invoice goes out with Odoo's background sending job, not while
+        # the credits are spent; a return to credits settles a credit note already sent
+        credit_txs = self.filtered(lambda tx: tx.provider_code == CREDIT_CODE)
+        credit_txs.filtered(lambda tx: tx.operation != "refund").invoice_ids.filtered(
+            lambda invoice: invoice.state == "posted" and not invoice.is_move_sent
+        )._credit_send_paid_invoice()
+        return super(PaymentTransaction, self - credit_txs)._send_invoice()
+
+    # -------------------------------------------------------------------------
+    # Paying with credits
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _credit_spend_refusal(self, document, partner, amount, partial=False):
+        """Why ``partner`` cannot pay ``amount`` of ``document`` with credits now, or "".
+
+        The one rule behind every place credits are offered or spent: the payment forms, the
+        transaction routes, the backend wizard, and the moment the wallet is debited.
+
+        :param document: the ``sale.order`` or ``account.move`` to pay
+        :param partner: the customer paying (its commercial partner must be the document's)
+        :param amount: the amount asked; the whole amount due unless ``partial``
+        :param partial: allow paying part of the amount due (backend only)
+        """
+        env = self.env
+        if (
+            not document
+            or len(document) != 1
+            or document._name not in ("sale.order", "account.move")
+        ):
+            return env._("Credits pay an order or an invoice only.")
+        if env.user._is_public():
+            return env._("Sign in to pay with your credits.")
+        company = document.company_id
+        if not company.credit_payment_enabled:
+            return env._("Credit payments are not available for %(company)s.", company=company.name)
+        if not partner or partner.commercial_partner_id != document._credit_customer():
+            return env._(
+                "%(document)s belongs to another customer.", document=document.display_name
+            )
+        currency = company.currency_id
+        if document.currency_id != currency:
+            return env._("Credits pay documents in %(currency)s only.", currency=currency.name)
+        refusal = document._credit_payment_refusal()
+        if refusal:
+            return refusal
+        amount_due = document._credit_amount_due()
+        if currency.compare_amounts(amount_due, 0.0) <= 0:
+            return env._("Nothing is left to pay on %(document)s.", document=document.display_name)
+        if not isinstance(amount, int | float) or not math.isfinite(amount):
+            return env._("The amount to pay is not a number.")
+        comparison = currency.compare_amounts(amount, amount_due)
+        if (
+            comparison > 0
+            or (not partial and comparison)
+            or currency.compare_amounts(amount, 0.0) <= 0
+        ):
+            return env._(
+                "The amount to pay no longer matches %(document)s (%(amount_due)s due): refresh "
+                "the page.",
+                document=document.display_name,
+                amount_due=format_amount(env, amount_due, currency),
+            )
+        wallet_sudo = env["credit.wallet"]._get_wallet(partner, company, create=False)
+        balance = wallet_sudo.balance or 0.0
+        if currency.compare_amounts(balance, amount) < 0:
+            return env._(
+                "Your balance of %(balance)s does not cover %(amount)s.",
+                balance=format_amount(env, balance, currency),
+                amount=format_amount(env, amount, currency),
+            )
+        return ""
+
+    def _credit_document(self):
+        """The order or invoice a payment with credits pays."""
+        self.ensure_one()
+        documents = self.sale_order_ids or self.invoice_ids
+        return documents if len(documents) == 1 else None
+
+    def _credit_process(self):
+        """Settle this draft credit transaction, then post-process it, in this transaction.
+
+        Locks the transaction row first, so a double submit settles once: the second request
+        waits, fails to serialize and is retried by Odoo, then finds the payment done. The
+        wallet moves in ``_set_done``, before the order is confirmed.
+
+        :return: whether this call settled it (False when it was already done)
+        """
+        self.ensure_one()
+        state = self._credit_lock_state()
+        if state == "done":
+            return False
+        if state != "draft":
+            raise UserError(
+                self.env._(
+                    "%(reference)s was already processed: start the payment again.",
+                    reference=self.reference,
+                )
+            )
+        self._set_done()
+        # post-process as a fresh request would: e.g. an order's amount_paid read before
+        # the payment was done is cached and depends on no transaction state
+        self.env.invalidate_all()
+        self._credit_post_process()
+        return True
+
+    @api.model
+    def _credit_changed_refusal(self, document, fingerprint):
+        """Why credits cannot pay ``document`` as its page showed it (``fingerprint``), or ""."""
+        if fingerprint != document._credit_fingerprint():
+            return self.env._(
+                "%(document)s changed since the page was shown: refresh the page.",
+                document=document.display_name,
+            )
+        return ""
+
+    def _credit_settle(self):
+        self.ensure_one()
+        if self.operation == "refund":
+            self._credit_settle_return()
+        else:
+            self._credit_settle_spend()
+
+    def _credit_settle_spend(self):
+        """Debit the customer's wallet: Dr Customer Credit / Cr Receivable, as a payment."""
+        document = self._credit_document()
+        # the backend pays part of an invoice; the portal pays what it showed, in full
+        partial = self.operation == "offline"
+        refusal = self._credit_spend_refusal(document, self.partner_id, self.amount, partial)
+        if not refusal and not partial:
+            refusal = self._credit_changed_refusal(document, self.credit_document_fingerprint)
+        if refusal:
+            raise UserError(refusal)
+        company = document.company_id
+        wallet = self.env["credit.wallet"]._get_wallet(document._credit_customer(), company)
+        wallet._post_movement(
+            -self.amount,
+            self.env._("Payment of %(document)s", document=document.display_name),
+            reference=document,
+            kind="spend",
+            payment_transaction=self,
+            accounting_entry=lambda posting_wallet, _amount: (
+                self.with_env(posting_wallet.env)
+                .with_company(company)
+                ._create_payment(partner_id=posting_wallet.partner_id.id)
+                .move_id
+            ),
+        )
+
+    def _credit_give_way_to_payment(self):
+        """Auto-pay gives way to a payment the customer made of the same invoice.
+
+        A card payment (or any provider's) confirmed while auto-pay paid its invoice from
+        credits would stay unmatched on the receivable, the invoice paid twice: before Odoo
+        books it, the credits auto-pay took for the invoice go back to the wallet.
+        """
+        for tx in self.filtered(
+            lambda tx: tx.state == "done"
+            and not tx.payment_id
+            and tx.provider_code != CREDIT_CODE
+            and tx.operation not in ("refund", "validation")
+            and not tx.credit_wallet_id
+        ):
+            for invoice in tx.invoice_ids.filtered(
+                lambda move: move.move_type == "out_invoice" and move.state == "posted"
+            ):
+                invoice._credit_give_way(tx.amount, tx)
+
+    def _credit_spend_entry(self):
+        """The ledger entry of this payment with credits: what it took, from which wallet."""
+        self.ensure_one()
+        # sudo: the entry is read to know what the payment took, whoever returns it
+        return self.sudo().credit_entry_ids.filtered(lambda entry: entry.kind == "spend")
+
+    # -------------------------------------------------------------------------
+    # Returning credits
+    # -------------------------------------------------------------------------
+
+    def _credit_settle_return(self):
+        """Give credits back to the wallet that paid: Dr Receivable / Cr Customer Credit.
+
+        The wallet and the cap come from the spending's ledger entry, never from fields of a
+        transaction: at most what the spending took, less what was returned already. The
+        spending's wallet is locked before the cap is read, so a concurrent return waits,
+        then fails to serialize; the spending's returned amount is checked by the database.
+        """
+        source = self.source_transaction_id
+        spend_entry = source._credit_spend_entry()
+        if not spend_entry:
+            raise UserError(
+                self.env._(
+                    "%(payment)s took no credits: nothing can be returned.",
+                    payment=source.reference,
+                )
+            )
+        amount = self.currency_id.round(-self.amount)
+        wallet = spend_entry.wallet_id
+        wallet._lock_balance()
+        source._check_credit_returnable(amount)
+        source.credit_returned_amount = (source.credit_returned_amount or 0.0) + amount
+        document = self.invoice_ids[:1] or source._credit_document()
+        company = wallet.company_id
+        wallet._post_movement(
+            amount,
+            self.env._("Return for %(document)s", document=document.display_name),
+            reference=document,
+            source_entry=spend_entry,
+            kind="return",
+            payment_transaction=self,
+            accounting_entry=lambda posting_wallet, _amount: (
+                self.with_env(posting_wallet.env)
+                .with_company(company)
+                ._credit_create_return_payment(posting_wallet.partner_id)
+                .move_id
+            ),
+        )
+
+    def _credit_create_return_payment(self, partner):
+        """Post the return payment to ``partner``, whose wallet it credits; with no credit
+        note, settle it against the spending."""
+        payment = self._create_payment(partner_id=partner.id)
+        if not self.invoice_ids:
+            # e.g. a cancelled order: the spending's receivable line was never matched
+            (
+                payment.move_id.line_ids + self.source_transaction_id.payment_id.move_id.line_ids
+            ).filtered(
+                lambda line: line.account_id == payment.destination_account_id
+                and not line.reconciled
+            ).reconcile()
+        return payment
+
+    def _credit_returnable_amount(self):
+        """Credits of this done spending that can still be given back: what its ledger entry
+        took, less the returns recorded against that entry."""
+        self.ensure_one()
+        if self.provider_code != CREDIT_CODE or self.operation == "refund" or self.state != "done":
+            return 0.0
+        spend_entry = self._credit_spend_entry()
+        if not spend_entry:
+            return 0.0
+        returned = sum(spend_entry.return_entry_ids.mapped("amount"))
+        return self.currency_id.round(max(-spend_entry.amount - returned, 0.0))
+
+    def _check_credit_returnable(self, amount):
+        """Refuse to return ``amount`` unless it is positive and at most what is left."""
+        self.ensure_one()
+        currency = self.currency_id
+        available = self._credit_returnable_amount()
+        if (
+            not isinstance(amount, int | float)
+            or not math.isfinite(amount)
+            or currency.compare_amounts(amount, 0.0) <= 0
+            or currency.compare_amounts(amount, available) > 0
+        ):
+            raise UserError(
+                self.env._(
+                    "At most %(available)s of %(payment)s can still be returned to credits.",
+                    available=format_amount(self.env, available, currency),
+                    payment=self.reference,
+                )
+            )
+
+    def _credit_return(self, amount, credit_note=None, order=None):
+        """Return ``amount`` of this spending to the wallet that paid, as a refund transaction.
+
+        :param credit_note: the credit note the return settles
+        :param order: the cancelled order whose payment it gives back: linked to the return, the
+            order owes its amount again
+        """
+        self.ensure_one()
+        self._check_credit_returnable(amount)
+        documents = {}
+        if credit_note:
+            documents["invoice_ids"] = [Command.set(credit_note.ids)]
+        if order:
+            documents["sale_order_ids"] = [Command.set(order.ids)]
+        refund_tx = self._create_child_transaction(amount, is_refund=True, **documents)
+        refund_tx._log_sent_message()
+        refund_tx._credit_process()
+        return refund_tx
