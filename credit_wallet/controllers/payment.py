@@ -424,8 +424,8 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
         ):
             refusal = env._("This payment method is not available.")
         else:
-            refusal = env["payment.transaction"]._credit_spend_refusal(
-                document, user.partner_id, self._cast_as_float(kwargs.get("amount"))
+            refusal = document._credit_spend_refusal(
+                user.partner_id, self._cast_as_float(kwargs.get("amount"))
             )
         if not refusal and (
             provider_sudo.company_id != document.company_id
@@ -433,14 +433,15 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
         ):
             refusal = env._("This payment method is not available.")
         if not refusal:
-            refusal = env["payment.transaction"]._credit_changed_refusal(document, fingerprint)
+            refusal = document._credit_changed_refusal(fingerprint)
         if refusal:
             raise ValidationError(refusal)
         return {**custom_create_values, "credit_document_fingerprint": fingerprint}
 
     @staticmethod
     def _credit_requested_document(custom_create_values):
-        """The one order or invoice a transaction route is about to pay, or None."""
+        """The one order or invoice a transaction route is about to pay (an empty recordset when
+        it is not exactly one)."""
         # sudo: the route checked the customer's access to its document
         Transaction = request.env["payment.transaction"].sudo()
         documents = []
@@ -449,7 +450,9 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
                 field = Transaction._fields[field_name]
                 record_ids = field.convert_to_cache(custom_create_values[field_name], Transaction)
                 documents.append(Transaction[field_name].browse(record_ids).exists())
-        return documents[0] if len(documents) == 1 and len(documents[0]) == 1 else None
+        if len(documents) == 1 and len(documents[0]) == 1:
+            return documents[0]
+        return request.env["sale.order"]
 
     @http.route(CREDIT_PROCESS_URL, type="http", auth="user", methods=["POST"], sitemap=False)
     def credit_process(self, reference=None, **kwargs):

@@ -1,3 +1,5 @@
+# the mixin first: sale.order and account.move inherit it
+from . import credit_payable_document  # isort: skip
 from . import (
     account_account,
     account_chart_template,

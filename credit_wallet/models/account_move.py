@@ -1,5 +1,3 @@
-import hashlib
-import json
 import logging
 import threading
 from datetime import timedelta
@@ -18,7 +16,8 @@ _logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "credit.payable.document"]
 
     credit_ledger_entry_ids = fields.One2many("credit.ledger.entry", "move_id", readonly=True)
     credit_payment_available = fields.Boolean(
@@ -56,9 +55,7 @@ class AccountMove(models.Model):
         if "state" in vals and vals["state"] != "posted":
             self._check_not_credit_wallet_move()
             self._check_no_standing_credit_return()
-        return self.env["payment.transaction"]._credit_write_keeping_links(
-            self, super().write, vals
-        )
+        return super().write(vals)
 
     def button_draft(self):
         # before Odoo unmatches the entries' lines
@@ -147,17 +144,9 @@ class AccountMove(models.Model):
             return self.env._("%(invoice)s is blocked for payment.", invoice=self.display_name)
         return ""
 
-    def _credit_fingerprint(self):
-        """What the customer was shown: the invoice's state and what it still asks for."""
-        self.ensure_one()
-        content = [
-            self.id,
-            self.state,
-            self.currency_id.id,
-            self.amount_total,
-            self.amount_residual,
-        ]
-        return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
+    def _credit_fingerprint_content(self):
+        # the invoice's state and what it still asks for
+        return [self.state, self.currency_id.id, self.amount_total, self.amount_residual]
 
     def _credit_pay(self, amount, automatic=False):
         """Pay ``amount`` of this invoice with its customer's credits, as the backend does.
@@ -270,14 +259,20 @@ class AccountMove(models.Model):
         """Run auto-pay as soon as the current transaction has committed (its scheduled action)."""
         self.env.ref("credit_wallet.ir_cron_credit_autopay")._trigger()
 
+    @api.model
+    def _credit_open_invoice_domain(self):
+        """Posted customer invoices with something left to pay, in companies taking credits."""
+        return [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("company_id.credit_payment_enabled", "=", True),
+        ]
+
     def _credit_autopay_candidates(self):
         """Open customer invoices, in the company's own currency, of auto-pay customers."""
-        return self.filtered(
-            lambda move: move.move_type == "out_invoice"
-            and move.state == "posted"
-            and move.payment_state in ("not_paid", "partial")
-            and move.company_id.credit_payment_enabled
-            and move.currency_id == move.company_id.currency_id
+        return self.filtered_domain(self._credit_open_invoice_domain()).filtered(
+            lambda move: move.currency_id == move.company_id.currency_id
             and move.commercial_partner_id._credit_autopay_enabled(move.company_id)
         )
 
@@ -496,13 +491,7 @@ class AccountMove(models.Model):
         makes one of them fail to serialize; that one is rolled back and retried tomorrow.
         """
         invoices = self.search(
-            [
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-                ("company_id.credit_payment_enabled", "=", True),
-            ],
-            order="invoice_date_due, id",
+            self._credit_open_invoice_domain(), order="invoice_date_due, id"
         )._credit_autopay_candidates()
         # tests share one transaction and cannot commit
         auto_commit = not getattr(threading.current_thread(), "testing", False)

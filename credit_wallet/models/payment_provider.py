@@ -164,15 +164,12 @@ class PaymentProvider(models.Model):
         if not credit_providers:
             return providers
         document = self._credit_document_from_kwargs(**kwargs)
-        refusal = self.env._("Credits pay an order or an invoice only.")
         # a donation form may name a document in its URL: it still pays no document
-        if document and not any(
-            kwargs.get(key) for key in ("is_validation", "force_tokenization", "is_donation")
-        ):
-            # ``amount`` is what the payment form asks for: credits pay the whole amount due
-            refusal = self.env["payment.transaction"]._credit_spend_refusal(
-                document, self.env["res.partner"].browse(partner_id), amount
-            )
+        if any(kwargs.get(key) for key in ("is_validation", "force_tokenization", "is_donation")):
+            document = document.browse()
+        # ``amount`` is what the payment form asks for: credits pay the whole amount due; no
+        # document (Buy Credits, donations, payment links of nothing) is a refusal too
+        refusal = document._credit_spend_refusal(self.env["res.partner"].browse(partner_id), amount)
         if refusal:
             providers -= credit_providers
             payment_utils.add_to_report(report, credit_providers, available=False, reason=refusal)
@@ -180,14 +177,15 @@ class PaymentProvider(models.Model):
 
     @api.model
     def _credit_document_from_kwargs(self, sale_order_id=None, invoice_id=None, **_kwargs):
-        """The order or invoice a payment form is about, from Odoo's own keyword arguments."""
-        if bool(sale_order_id) == bool(invoice_id):
-            return None
+        """The order or invoice a payment form is about, from Odoo's own keyword arguments (an
+        empty recordset when it names none, or both)."""
         model, record_id = (
             ("sale.order", sale_order_id) if sale_order_id else ("account.move", invoice_id)
         )
         record_id = to_record_id(record_id)
-        return self.env[model].browse(record_id).exists() if record_id else None
+        if bool(sale_order_id) == bool(invoice_id) or not record_id:
+            return self.env["sale.order"]
+        return self.env[model].browse(record_id).exists()
 
     @api.model
     def _credit_get_provider(self, company):

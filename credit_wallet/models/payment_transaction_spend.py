@@ -1,6 +1,6 @@
 import math
 
-from odoo import Command, api, fields, models
+from odoo import Command, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools.misc import format_amount
@@ -103,72 +103,12 @@ class PaymentTransaction(models.Model):
     # Paying with credits
     # -------------------------------------------------------------------------
 
-    @api.model
-    def _credit_spend_refusal(self, document, partner, amount, partial=False):
-        """Why ``partner`` cannot pay ``amount`` of ``document`` with credits now, or "".
-
-        The one rule behind every place credits are offered or spent: the payment forms, the
-        transaction routes, the backend wizard, and the moment the wallet is debited.
-
-        :param document: the ``sale.order`` or ``account.move`` to pay
-        :param partner: the customer paying (its commercial partner must be the document's)
-        :param amount: the amount asked; the whole amount due unless ``partial``
-        :param partial: allow paying part of the amount due (backend only)
-        """
-        env = self.env
-        if (
-            not document
-            or len(document) != 1
-            or document._name not in ("sale.order", "account.move")
-        ):
-            return env._("Credits pay an order or an invoice only.")
-        if env.user._is_public():
-            return env._("Sign in to pay with your credits.")
-        company = document.company_id
-        if not company.credit_payment_enabled:
-            return env._("Credit payments are not available for %(company)s.", company=company.name)
-        if not partner or partner.commercial_partner_id != document._credit_customer():
-            return env._(
-                "%(document)s belongs to another customer.", document=document.display_name
-            )
-        currency = company.currency_id
-        if document.currency_id != currency:
-            return env._("Credits pay documents in %(currency)s only.", currency=currency.name)
-        refusal = document._credit_payment_refusal()
-        if refusal:
-            return refusal
-        amount_due = document._credit_amount_due()
-        if currency.compare_amounts(amount_due, 0.0) <= 0:
-            return env._("Nothing is left to pay on %(document)s.", document=document.display_name)
-        if not isinstance(amount, int | float) or not math.isfinite(amount):
-            return env._("The amount to pay is not a number.")
-        comparison = currency.compare_amounts(amount, amount_due)
-        if (
-            comparison > 0
-            or (not partial and comparison)
-            or currency.compare_amounts(amount, 0.0) <= 0
-        ):
-            return env._(
-                "The amount to pay no longer matches %(document)s (%(amount_due)s due): refresh "
-                "the page.",
-                document=document.display_name,
-                amount_due=format_amount(env, amount_due, currency),
-            )
-        wallet_sudo = env["credit.wallet"]._get_wallet(partner, company, create=False)
-        balance = wallet_sudo.balance or 0.0
-        if currency.compare_amounts(balance, amount) < 0:
-            return env._(
-                "Your balance of %(balance)s does not cover %(amount)s.",
-                balance=format_amount(env, balance, currency),
-                amount=format_amount(env, amount, currency),
-            )
-        return ""
-
     def _credit_document(self):
-        """The order or invoice a payment with credits pays."""
+        """The order or invoice a payment with credits pays (an empty recordset when it is not
+        exactly one)."""
         self.ensure_one()
         documents = self.sale_order_ids or self.invoice_ids
-        return documents if len(documents) == 1 else None
+        return documents if len(documents) == 1 else self.env["sale.order"]
 
     def _credit_process(self):
         """Settle this draft credit transaction, then post-process it, in this transaction.
@@ -197,16 +137,6 @@ class PaymentTransaction(models.Model):
         self._credit_post_process()
         return True
 
-    @api.model
-    def _credit_changed_refusal(self, document, fingerprint):
-        """Why credits cannot pay ``document`` as its page showed it (``fingerprint``), or ""."""
-        if fingerprint != document._credit_fingerprint():
-            return self.env._(
-                "%(document)s changed since the page was shown: refresh the page.",
-                document=document.display_name,
-            )
-        return ""
-
     def _credit_settle(self):
         self.ensure_one()
         if self.operation == "refund":
@@ -219,9 +149,9 @@ class PaymentTransaction(models.Model):
         document = self._credit_document()
         # the backend pays part of an invoice; the portal pays what it showed, in full
         partial = self.operation == "offline"
-        refusal = self._credit_spend_refusal(document, self.partner_id, self.amount, partial)
+        refusal = document._credit_spend_refusal(self.partner_id, self.amount, partial)
         if not refusal and not partial:
-            refusal = self._credit_changed_refusal(document, self.credit_document_fingerprint)
+            refusal = document._credit_changed_refusal(self.credit_document_fingerprint)
         if refusal:
             raise UserError(refusal)
         company = document.company_id

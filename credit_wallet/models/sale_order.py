@@ -1,16 +1,9 @@
-import hashlib
-import json
-
 from odoo import models
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
-
-    def write(self, vals):
-        return self.env["payment.transaction"]._credit_write_keeping_links(
-            self, super().write, vals
-        )
+    _name = "sale.order"
+    _inherit = ["sale.order", "credit.payable.document"]
 
     # -------------------------------------------------------------------------
     # Paying an order with credits
@@ -52,11 +45,9 @@ class SaleOrder(models.Model):
             )
         return ""
 
-    def _credit_fingerprint(self):
-        """What the customer was shown: lines, quantities, prices and total."""
-        self.ensure_one()
-        content = [
-            self.id,
+    def _credit_fingerprint_content(self):
+        # lines, quantities, prices and total
+        return [
             self.currency_id.id,
             self.amount_total,
             self.amount_paid,
@@ -65,7 +56,6 @@ class SaleOrder(models.Model):
                 for line in self.order_line
             ),
         ]
-        return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
 
     # -------------------------------------------------------------------------
     # Cancellation gives credits back

@@ -85,8 +85,8 @@ class CreditInvoicePayment(models.TransientModel):
             raise AccessError(self.env._("Only billing users can pay invoices with credits."))
         check_company_access(self.invoice_id, "write")
         for wizard in self:
-            refusal = self.env["payment.transaction"]._credit_spend_refusal(
-                wizard.invoice_id, wizard.partner_id, wizard.amount, partial=True
+            refusal = wizard.invoice_id._credit_spend_refusal(
+                wizard.partner_id, wizard.amount, partial=True
             )
             if refusal:
                 raise UserError(refusal)
