@@ -1,1 +1,1 @@
-from . import payment, portal
+from . import export, payment, portal

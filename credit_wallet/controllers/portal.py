@@ -1,31 +1,17 @@
-import ast
-import csv
-import io
 import os
-import tempfile
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 
-import babel.dates
 import pytz
 from werkzeug.exceptions import NotFound
-from werkzeug.wsgi import wrap_file
 
-from odoo import fields, http
-from odoo.http import content_disposition, request
-from odoo.tools import float_repr
+from odoo import http
+from odoo.http import request
 from odoo.tools.mimetypes import guess_mimetype
-from odoo.tools.misc import (
-    babel_locale_parse,
-    format_amount,
-    get_lang,
-    posix_to_ldml,
-    xlsxwriter,
-)
+from odoo.tools.misc import format_amount, format_datetime
 
 from odoo.addons.account_payment.controllers.portal import PortalAccount
-from odoo.addons.base.models.res_lang import intersperse
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 HISTORY_PAGE_SIZE = 20
@@ -33,15 +19,6 @@ HISTORY_PAGE_SIZE = 20
 PAGER_SCOPE = 5
 # a larger page number is nonsense, and its OFFSET would overflow PostgreSQL's bigint
 MAX_PAGE = 10**6
-EXPORT_BATCH_SIZE = 1000
-# the export stays in memory up to this size, then spills to a temporary file
-EXPORT_SPOOL_BYTES = 1024 * 1024
-EXPORT_MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-# spreadsheet applications run a text cell starting with one of these as a formula
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 REQUEST_PAGE_SIZE = 20
 PROOF_MAX_BYTES = 5 * 1024 * 1024
 # recognised from the file's content, never from its name or the browser's word
@@ -49,6 +26,9 @@ PROOF_MIMETYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "i
 
 
 class CreditWalletPortal(PortalAccount):
+    """The customer's credit hub: the /my tile, the history page, credit requests and proofs,
+    and Credits on the invoice page. The history's export is in export.py."""
+
     # -------------------------------------------------------------------------
     # /my tile
     # -------------------------------------------------------------------------
@@ -199,59 +179,21 @@ class CreditWalletPortal(PortalAccount):
         return domain
 
     def _credit_history_rows(self, entries_sudo, currency):
-        """The history's rows as the page shows them, formatted once for all rows.
-
-        What QWeb's datetime and monetary widgets would print, without their per-cell cost:
-        the date in the customer's time zone and language, the amounts with the currency.
-        """
+        """The history's rows as the page shows them: the date in the customer's time zone and
+        language, the amounts with the currency (Odoo's own formatting)."""
         env = request.env
-        lang = get_lang(env)
-        locale = babel_locale_parse(lang.code)
-        pattern = posix_to_ldml(f"{lang.date_format} {lang.time_format}", locale=locale)
-        timezone = self._credit_timezone()
+        timezone = self._credit_timezone().zone
         type_labels = dict(entries_sudo._fields["entry_type"]._description_selection(env))
-        format_credits = self._credit_amount_formatter(lang, currency)
         return [
             {
                 "entry": entry,
-                "date": babel.dates.format_datetime(
-                    pytz.utc.localize(entry.date).astimezone(timezone),
-                    format=pattern,
-                    locale=locale,
-                ),
+                "date": format_datetime(env, entry.date, tz=timezone, dt_format=False),
                 "type_label": type_labels[entry.entry_type],
-                "amount": format_credits(entry.amount),
-                "running_balance": format_credits(entry.running_balance),
+                "amount": format_amount(env, entry.amount, currency),
+                "running_balance": format_amount(env, entry.running_balance, currency),
             }
             for entry in entries_sudo
         ]
-
-    @staticmethod
-    def _credit_amount_formatter(lang, currency):
-        """A function printing amounts as ``format_amount`` does, with the language and the
-        currency read once for all rows instead of once per amount."""
-        fmt = f"%.{currency.decimal_places}f"
-        grouping = ast.literal_eval(lang.grouping)
-        symbol = currency.symbol or ""
-        pre, post = (
-            (f"{symbol}\N{NO-BREAK SPACE}", "")
-            if currency.position == "before"
-            else (
-                "",
-                f"\N{NO-BREAK SPACE}{symbol}",
-            )
-        )
-
-        def format_credits(amount):
-            integer, _dot, decimals = (fmt % currency.round(amount)).partition(".")
-            integer = intersperse(integer, grouping, lang.thousands_sep or "")[0]
-            number = lang.decimal_point.join(filter(None, [integer, decimals]))
-            number = number.replace(" ", "\N{NO-BREAK SPACE}").replace(
-                "-", "-\N{ZERO WIDTH NO-BREAK SPACE}"
-            )
-            return f"{pre}{number}{post}"
-
-        return format_credits
 
     def _credit_reference_urls(self, entries_sudo):
         """Portal URL of each entry's reference the signed-in user may open, by entry id.
@@ -421,139 +363,3 @@ class CreditWalletPortal(PortalAccount):
         """Naive UTC datetime of midnight of ``day`` in the user's time zone."""
         local = self._credit_timezone().localize(datetime.combine(day, time.min))
         return local.astimezone(pytz.utc).replace(tzinfo=None)
-
-    # -------------------------------------------------------------------------
-    # Export
-    # -------------------------------------------------------------------------
-
-    @http.route("/my/credits/export/<string:fmt>", type="http", auth="user", website=True)
-    def portal_my_credits_export(self, fmt, date_from=None, date_to=None, **kwargs):
-        if fmt not in EXPORT_MIMETYPES:
-            raise NotFound()
-        user = request.env.user
-        if not user._is_credit_hub_available():
-            return request.redirect("/my/credits")
-        wallet_sudo = user._get_credit_wallet_sudo()
-        date_start, date_end, _notices = self._parse_credit_date_range(date_from, date_to)
-        rows = self._credit_export_rows(wallet_sudo, date_start, date_end)
-        spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)
-        try:
-            if fmt == "csv":
-                self._write_credit_csv(spool, rows)
-            else:
-                self._write_credit_xlsx(spool, rows)
-            size = spool.tell()
-            spool.seek(0)
-        except Exception:
-            spool.close()
-            raise
-        partner_slug = request.env["ir.http"]._slugify(
-            user.partner_id.commercial_partner_id.name or ""
-        )
-        today = fields.Date.context_today(user).isoformat()
-        filename = f"credits-{partner_slug or 'customer'}-{today}.{fmt}"
-        # the WSGI server sends the spooled file by blocks and closes it at the end
-        response = request.make_response(
-            wrap_file(request.httprequest.environ, spool),
-            headers=[
-                ("Content-Type", EXPORT_MIMETYPES[fmt]),
-                ("Content-Length", str(size)),
-                ("Content-Disposition", content_disposition(filename)),
-                ("Cache-Control", "no-store"),
-                ("X-Content-Type-Options", "nosniff"),
-            ],
-        )
-        response.direct_passthrough = True
-        return response
-
-    def _credit_export_header(self):
-        return [
-            request.env._("Date"),
-            request.env._("Type"),
-            request.env._("Reference"),
-            request.env._("Description"),
-            request.env._("Amount"),
-            request.env._("Running Balance"),
-        ]
-
-    def _credit_export_rows(self, wallet_sudo, date_start, date_end):
-        """Yield the rows of the history, newest first, reading entries by keyset batches.
-
-        Each batch is the next EXPORT_BATCH_SIZE entries below the last id seen, then
-        dropped from the cache: time and memory do not depend on where the batch lies.
-        """
-        if not wallet_sudo:
-            return
-        # sudo: restricted to the signed-in user's own wallet by the domain
-        entries_sudo = request.env["credit.ledger.entry"].sudo()
-        domain = self._credit_history_domain(wallet_sudo, date_start, date_end)
-        type_labels = dict(entries_sudo._fields["entry_type"]._description_selection(request.env))
-        timezone = self._credit_timezone()
-        last_id = None
-        while True:
-            batch_domain = domain if last_id is None else [*domain, ("id", "<", last_id)]
-            batch = entries_sudo.search(batch_domain, order="id desc", limit=EXPORT_BATCH_SIZE)
-            for entry in batch:
-                yield (
-                    pytz.utc.localize(entry.date).astimezone(timezone).replace(tzinfo=None),
-                    type_labels[entry.entry_type],
-                    entry.reference_name or "",
-                    entry.description or "",
-                    entry.amount,
-                    entry.running_balance,
-                )
-            if len(batch) < EXPORT_BATCH_SIZE:
-                return
-            last_id = batch[-1].id
-            batch.invalidate_recordset()
-
-    def _write_credit_csv(self, spool, rows):
-        digits = request.env.user._credit_portal_company_sudo().currency_id.decimal_places
-        text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
-        try:
-            writer = csv.writer(text)
-            writer.writerow(self._credit_export_header())
-            for date, entry_type, reference, description, amount, running_balance in rows:
-                writer.writerow(
-                    [
-                        date.strftime("%Y-%m-%d %H:%M:%S"),
-                        entry_type,
-                        _neutralize_formula(reference),
-                        _neutralize_formula(description),
-                        float_repr(amount, digits),
-                        float_repr(running_balance, digits),
-                    ]
-                )
-        finally:
-            text.detach()
-
-    def _write_credit_xlsx(self, spool, rows):
-        digits = request.env.user._credit_portal_company_sudo().currency_id.decimal_places
-        # constant_memory: rows go to a temporary file as written, not kept in memory
-        workbook = xlsxwriter.Workbook(
-            spool, {"constant_memory": True, "strings_to_formulas": False}
-        )
-        sheet = workbook.add_worksheet(request.env._("Credits"))
-        bold = workbook.add_format({"bold": True})
-        date_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        amount_format = workbook.add_format(
-            {"num_format": "#,##0" + ("." + "0" * digits if digits else "")}
-        )
-        for column, width in enumerate((20, 8, 24, 48, 14, 16)):
-            sheet.set_column(column, column, width)
-        sheet.write_row(0, 0, self._credit_export_header(), bold)
-        for row, (date, entry_type, reference, description, amount, running_balance) in enumerate(
-            rows, start=1
-        ):
-            sheet.write_datetime(row, 0, date, date_format)
-            sheet.write_string(row, 1, entry_type)
-            sheet.write_string(row, 2, reference)
-            sheet.write_string(row, 3, description)
-            sheet.write_number(row, 4, amount, amount_format)
-            sheet.write_number(row, 5, running_balance, amount_format)
-        workbook.close()
-
-
-def _neutralize_formula(value):
-    """Quote a text cell that a spreadsheet would otherwise evaluate as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value

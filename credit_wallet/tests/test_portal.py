@@ -8,9 +8,8 @@ from lxml import html
 
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tools.misc import format_amount, get_lang
 
-from odoo.addons.credit_wallet.controllers import portal as portal_controller
+from odoo.addons.credit_wallet.controllers import export as export_controller
 
 from .common import CreditWalletCommon
 
@@ -281,7 +280,7 @@ class TestCreditPortalExport(CreditPortalCommon):
         self.assertEqual([row[3] for row in rows[1:]], [f"'{FORMULA}", "January top-up"])
 
     def test_csv_export_reads_by_batches(self):
-        self.patch(portal_controller, "EXPORT_BATCH_SIZE", 2)
+        self.patch(export_controller, "EXPORT_BATCH_SIZE", 2)
         response = self.url_open("/my/credits/export/csv")
 
         rows = list(csv.reader(io.StringIO(response.content.decode())))
@@ -429,21 +428,3 @@ class TestCreditHeaderWidget(CreditPortalCommon):
             )
         )
         self.assertEqual(set(self.header_amounts(self.get_page("/"))), {"$ 123.45"})
-
-
-@tagged("post_install", "-at_install")
-class TestCreditHistoryAmounts(CreditWalletCommon):
-    def test_history_amounts_print_as_format_amount_does(self):
-        """The history formats its amounts once per page, exactly as Odoo's format_amount."""
-        french = self.env["res.lang"]._activate_lang("fr_FR")
-        euro = self.setup_other_currency("EUR")
-        euro.position = "after"
-        for lang_code, currency in (("en_US", self.company.currency_id), ("fr_FR", euro)):
-            env = self.env(context={"lang": lang_code})
-            format_credits = portal_controller.CreditWalletPortal._credit_amount_formatter(
-                get_lang(env), currency
-            )
-            for amount in (0.0, 5.0, -5.0, 0.005, 1234567.891, -1234.5, 1e12):
-                with self.subTest(lang=lang_code, amount=amount):
-                    self.assertEqual(format_credits(amount), format_amount(env, amount, currency))
-        self.assertTrue(french.active)
