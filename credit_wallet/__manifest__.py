@@ -13,8 +13,10 @@
         "security/credit_wallet_security.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
+        "data/ir_sequence_data.xml",
+        "data/ir_default_data.xml",
+        "data/payment_method_data.xml",
         "data/payment_provider_data.xml",
-        "data/payment_provider_crypto_data.xml",
         "views/payment_templates.xml",
         "views/payment_provider_views.xml",
         "views/credit_request_views.xml",
@@ -36,7 +38,7 @@
         "views/portal_buy_templates.xml",
         "views/portal_request_templates.xml",
         # creates each company's accounts, journals and Credits provider: after the records it uses
-        "data/credit_wallet_data.xml",
+        "data/company_setup_data.xml",
     ],
     "demo": [
         "demo/credit_wallet_demo.xml",

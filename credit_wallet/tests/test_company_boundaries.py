@@ -102,7 +102,7 @@ class TestCreditsProviderCurrency(CreditTransactionRouteCase):
         self.assertEqual(self.euro_provider.available_currency_ids, self.company.currency_id)
         self.euro_company.currency_id = self.eur
         self.assertEqual(self.euro_provider.available_currency_ids, self.eur)
-        self.env["res.company"]._credit_wallet_setup_all_companies()
+        self.env["account.chart.template"]._credit_setup_all_companies()
         self.assertEqual(self.euro_provider.available_currency_ids, self.eur, "idempotent")
 
         euro_wallet, order, invoice = self.euro_documents()

@@ -17,19 +17,33 @@ class TestCompanySetup(CreditWalletCommon):
         self.assertEqual(company.credit_adjustment_account_id.account_type, "expense")
         self.assertFalse(company.credit_payment_enabled, "off until the agency turns it on")
 
-    def test_setup_is_idempotent(self):
-        before = (
-            self.company.credit_account_id,
-            self.company.credit_journal_id,
-            self.company.credit_adjustment_account_id,
-        )
-        self.env["res.company"]._credit_wallet_setup_all_companies()
-        after = (
-            self.company.credit_account_id,
-            self.company.credit_journal_id,
-            self.company.credit_adjustment_account_id,
-        )
-        self.assertEqual(before, after)
+    def test_setup_twice_creates_nothing_more(self):
+        def counts():
+            Provider = self.env["payment.provider"].sudo().with_context(active_test=False)
+            Journal = self.env["account.journal"].sudo().with_context(active_test=False)
+            return {
+                "credits providers": Provider.search_count([("code", "=", "credit")]),
+                "crypto providers": Provider.search_count([("custom_mode", "=", "crypto")]),
+                "journals": Journal.search_count([]),
+                "accounts": self.env["account.account"].sudo().search_count([]),
+                "company settings": [
+                    (
+                        company.credit_account_id,
+                        company.credit_journal_id,
+                        company.credit_adjustment_account_id,
+                        company.credit_payment_journal_id,
+                    )
+                    for company in self.env["res.company"].sudo().search([])
+                ],
+            }
+
+        before = counts()
+        self.env["account.chart.template"]._credit_setup_all_companies()
+        self.env["account.chart.template"]._credit_setup_all_companies()
+        self.assertEqual(counts(), before)
+        provider = self.env["payment.provider"]._credit_get_provider(self.company)
+        self.assertEqual(provider.journal_id, self.company.credit_payment_journal_id)
+        self.assertEqual(provider.state, "enabled")
 
     def test_wallets_and_books_are_per_company(self):
         other = self.setup_other_company(name="Third Agency")["company"]
