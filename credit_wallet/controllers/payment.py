@@ -3,7 +3,7 @@ from decimal import MAX_PREC, Decimal, InvalidOperation, localcontext
 from werkzeug.exceptions import NotFound
 
 from odoo import http
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools import float_repr
 from odoo.tools.misc import format_amount
@@ -461,31 +461,26 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
         A refusal found now (the balance spent meanwhile, the document changed or paid) leaves
         nothing debited and nothing confirmed, and the status page says why.
         """
-        # sudo: restricted to the transaction this session created, for its customer
-        tx_sudo = (
-            request.env["payment.transaction"]
-            .sudo()
-            .search(
-                [
-                    ("reference", "=", str(reference or "")),
-                    ("provider_code", "=", CREDIT_CODE),
-                    ("operation", "=", "online_redirect"),
-                ],
-                limit=1,
-            )
-        )
-        customer = request.env.user.partner_id.commercial_partner_id
-        if (
-            not tx_sudo
-            or tx_sudo.id != request.session.get(PaymentPostProcessing.MONITORED_TX_ID_KEY)
-            or tx_sudo.partner_id.commercial_partner_id != customer
-        ):
-            raise NotFound()
+        notification_data = {
+            "reference": str(reference or ""),
+            # only the transaction this session created, for its customer
+            "session_transaction_id": request.session.get(
+                PaymentPostProcessing.MONITORED_TX_ID_KEY
+            ),
+            "customer_id": request.env.user.partner_id.commercial_partner_id.id,
+        }
         try:
-            with request.env.cr.savepoint():
-                tx_sudo._credit_process()
-        except UserError as error:
-            tx_sudo._set_error(error.args[0])
+            # sudo: the notification is matched with this session's own transaction only
+            tx_sudo = (
+                request.env["payment.transaction"]
+                .sudo()
+                ._handle_notification_data(CREDIT_CODE, notification_data)
+            )
+        except ValidationError as error:
+            raise NotFound() from error
+        # the purchase completes at once: order confirmed, invoiced, as a card's poll would
+        if tx_sudo.state == "done":
+            tx_sudo._credit_post_process()
         return request.redirect("/payment/status")
 
     def _get_extra_payment_form_values(self, **kwargs):

@@ -206,6 +206,9 @@ class PaymentTransaction(models.Model):
         The credits have moved when this runs; a failure here is retried later by the status
         page and the post-processing cron, as for any provider, and keeps the debit.
         """
+        # as a fresh request would: e.g. an order's amount_paid read before the payment was
+        # done is cached and depends on no transaction state
+        self.env.invalidate_all()
         try:
             with self.env.cr.savepoint():
                 self._post_process()

@@ -1,7 +1,7 @@
 import math
 
 from odoo import Command, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 from odoo.tools.misc import format_amount
 
@@ -84,6 +84,48 @@ class PaymentTransaction(models.Model):
         self._ensure_provider_is_not_disabled()
         return self._credit_return(amount_to_refund or self.amount)
 
+    def _get_tx_from_notification_data(self, provider_code, notification_data):
+        """Override of `payment` to find the payment with credits the Credits route names: the
+        one its session started, for its customer (``session_transaction_id``,
+        ``customer_id``)."""
+        tx = super()._get_tx_from_notification_data(provider_code, notification_data)
+        if provider_code != CREDIT_CODE or len(tx) == 1:
+            return tx
+        tx = self.search(
+            [
+                ("reference", "=", notification_data.get("reference")),
+                ("provider_code", "=", CREDIT_CODE),
+                ("operation", "=", "online_redirect"),
+            ],
+            limit=1,
+        )
+        if (
+            not tx
+            or tx.id != notification_data.get("session_transaction_id")
+            or tx.partner_id.commercial_partner_id.id != notification_data.get("customer_id")
+        ):
+            raise ValidationError(
+                self.env._(
+                    "Credits: no payment of this session matches the reference %(reference)s.",
+                    reference=notification_data.get("reference"),
+                )
+            )
+        return tx
+
+    def _process_notification_data(self, notification_data):
+        """Override of `payment` to settle a payment with credits: the wallet is debited as the
+        transaction is marked done. A refusal found now (the balance spent meanwhile, the
+        document changed or paid) leaves nothing debited and the transaction in error, saying
+        why; a second submission changes nothing."""
+        super()._process_notification_data(notification_data)
+        if self.provider_code != CREDIT_CODE or self._credit_lock_state() != "draft":
+            return
+        try:
+            with self.env.cr.savepoint():
+                self._set_done()
+        except UserError as error:
+            self._set_error(error.args[0])
+
     def _post_process(self):
         """Override of `payment`: before Odoo matches a customer's payment with its invoices,
         auto-pay gives way to it."""
@@ -131,9 +173,6 @@ class PaymentTransaction(models.Model):
                 )
             )
         self._set_done()
-        # post-process as a fresh request would: e.g. an order's amount_paid read before
-        # the payment was done is cached and depends on no transaction state
-        self.env.invalidate_all()
         self._credit_post_process()
         return True
 
