@@ -6,8 +6,6 @@
     "author": "credit_wallet developers",
     "website": "https://example.com/credit_wallet",
     "license": "LGPL-3",
-    # the Apps store's main image; static/description/index.html shows the others
-    "images": ["static/description/screenshot_portal_credits.png"],
     "depends": ["account_payment", "payment_custom", "portal", "website_sale"],
     "data": [
         "security/credit_wallet_groups.xml",
@@ -56,6 +54,8 @@
             "credit_wallet/static/tests/tours/**/*",
         ],
     },
+    # the Apps store's main image; static/description/index.html shows the others
+    "images": ["static/description/screenshot_portal_credits.png"],
     "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": True,
