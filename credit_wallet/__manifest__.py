@@ -56,6 +56,8 @@
             "credit_wallet/static/tests/tours/**/*",
         ],
     },
+    # the Apps store's main image; static/description/index.html shows the others
+    "images": ["static/description/screenshot_portal_credits.png"],
     "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": True,
