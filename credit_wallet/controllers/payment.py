@@ -14,7 +14,6 @@ from odoo.addons.payment.controllers.post_processing import PaymentPostProcessin
 from odoo.addons.website_payment.controllers import portal as website_payment_portal
 
 from ..const import CREDIT_CODE, CREDIT_PROCESS_URL, CRYPTO_MODE
-from ..models.payment_provider import to_record_id
 
 CUSTOM_AMOUNT = "custom"
 # no payment comes near it: a float keeps every cent exact up to about 9e13, and Odoo's
@@ -373,7 +372,7 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
         if not kwargs.get("is_validation"):  # a validation's amount is the provider's
             currency = (
                 request.env["res.currency"]
-                .browse(to_record_id(kwargs.get("currency_id")) or [])
+                .browse(self._cast_as_int(kwargs.get("currency_id")) or [])
                 .exists()
             )
             kwargs["amount"] = self._credit_check_transaction_amount(kwargs.get("amount"), currency)
@@ -382,7 +381,7 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
             provider_sudo = (
                 request.env["payment.token"]
                 .sudo()
-                .browse(to_record_id(kwargs.get("token_id")) or [])
+                .browse(self._cast_as_int(kwargs.get("token_id")) or [])
                 .exists()
                 .provider_id
             )
@@ -390,7 +389,7 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
             provider_sudo = (
                 request.env["payment.provider"]
                 .sudo()
-                .browse(to_record_id(kwargs.get("provider_id")) or [])
+                .browse(self._cast_as_int(kwargs.get("provider_id")) or [])
                 .exists()
             )
         if provider_sudo.code == CREDIT_CODE:
@@ -415,11 +414,13 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
         env = request.env
         user = env.user
         document = self._credit_requested_document(custom_create_values)
-        paying_partner = env["res.partner"].browse(to_record_id(kwargs.get("partner_id")) or [])
+        paying_partner = env["res.partner"].browse(
+            self._cast_as_int(kwargs.get("partner_id")) or []
+        )
         if kwargs.get("flow") != "redirect" or kwargs.get("is_validation"):
             refusal = env._("Credits are spent from the payment form of an order or an invoice.")
         elif (
-            to_record_id(kwargs.get("payment_method_id"))
+            self._cast_as_int(kwargs.get("payment_method_id"))
             not in provider_sudo.payment_method_ids.ids
         ):
             refusal = env._("This payment method is not available.")

@@ -2,20 +2,9 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from odoo.addons.payment import utils as payment_utils
+from odoo.addons.payment.controllers.portal import PaymentPortal
 
 from ..const import CREDIT_CODE, CRYPTO_FIELDS, CRYPTO_MODE
-
-# record ids are PostgreSQL integers: a larger one would fail the query, not find nothing
-MAX_RECORD_ID = 2**31 - 1
-
-
-def to_record_id(value):
-    """``value`` as a record id, or None when it cannot be one."""
-    try:
-        record_id = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return record_id if 0 < record_id <= MAX_RECORD_ID else None
 
 
 class PaymentProvider(models.Model):
@@ -182,7 +171,7 @@ class PaymentProvider(models.Model):
         model, record_id = (
             ("sale.order", sale_order_id) if sale_order_id else ("account.move", invoice_id)
         )
-        record_id = to_record_id(record_id)
+        record_id = PaymentPortal._cast_as_int(record_id)
         if bool(sale_order_id) == bool(invoice_id) or not record_id:
             return self.env["sale.order"]
         return self.env[model].browse(record_id).exists()

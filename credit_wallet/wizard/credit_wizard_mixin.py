@@ -1,6 +1,7 @@
 from odoo import api, models
 
-from ..models.payment_provider import to_record_id
+from odoo.addons.payment.controllers.portal import PaymentPortal
+
 from ..utils import check_company_access
 
 
@@ -51,7 +52,7 @@ class CreditWizardMixin(models.AbstractModel):
             value = value.get("id")
         elif isinstance(value, list | tuple):
             value = value[0] if value else None
-        record_id = to_record_id(value)
+        record_id = PaymentPortal._cast_as_int(value)
         if record_id:
             comodel = self._fields[self._credit_record_field].comodel_name
             check_company_access(self.env[comodel].browse(record_id))
