@@ -1,4 +1,4 @@
-from . import controllers, models, wizard
+from . import controllers, models, report, wizard
 from .models.account_move_line import drop_books_guard
 
 

@@ -9,7 +9,6 @@ from . import (
     credit_audit_finding,
     credit_ledger_entry,
     credit_package,
-    credit_reconciliation_report,
     credit_request,
     credit_wallet,
     ir_model_data,
