@@ -32,17 +32,17 @@ class CreditWalletExport(CreditWalletPortal):
         if fmt not in EXPORT_MIMETYPES:
             raise NotFound()
         user = request.env.user
-        if not user._is_credit_hub_available():
+        if not user._credit_hub_available():
             return request.redirect("/my/credits")
-        wallet_sudo = user._get_credit_wallet_sudo()
-        date_start, date_end, _notices = self._parse_credit_date_range(date_from, date_to)
+        wallet_sudo = user._credit_wallet_sudo()
+        date_start, date_end, _notices = self._credit_parse_date_range(date_from, date_to)
         rows = self._credit_export_rows(wallet_sudo, date_start, date_end)
         spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)
         try:
             if fmt == "csv":
-                self._write_credit_csv(spool, rows)
+                self._credit_write_csv(spool, rows)
             else:
-                self._write_credit_xlsx(spool, rows)
+                self._credit_write_xlsx(spool, rows)
             size = spool.tell()
             spool.seek(0)
         except Exception:
@@ -108,7 +108,7 @@ class CreditWalletExport(CreditWalletPortal):
             last_id = batch[-1].id
             batch.invalidate_recordset()
 
-    def _write_credit_csv(self, spool, rows):
+    def _credit_write_csv(self, spool, rows):
         digits = request.env.user._credit_portal_company_sudo().currency_id.decimal_places
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
         try:
@@ -128,7 +128,7 @@ class CreditWalletExport(CreditWalletPortal):
         finally:
             text.detach()
 
-    def _write_credit_xlsx(self, spool, rows):
+    def _credit_write_xlsx(self, spool, rows):
         digits = request.env.user._credit_portal_company_sudo().currency_id.decimal_places
         # constant_memory: rows go to a temporary file as written, not kept in memory
         workbook = xlsxwriter.Workbook(

@@ -106,7 +106,7 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
             raise ValidationError(request.env._("Buying credits is a payment, not a validation."))
         self._credit_check_payment_option(user, price, kwargs)
 
-        wallet = request.env["credit.wallet"]._get_wallet(partner, company_sudo)
+        wallet = request.env["credit.wallet"]._get_or_create_wallet(partner, company_sudo)
         kwargs["landing_route"] = "/my/credits"
         # this route is the one place a credit purchase is created
         request.update_context(**request.env["payment.transaction"]._credit_flow().env.context)
@@ -130,7 +130,7 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
     @staticmethod
     def _credit_buy_available():
         """Buy Credits follows the credit hub's one rule (credit payments enabled)."""
-        return request.env.user._is_credit_hub_available()
+        return request.env.user._credit_hub_available()
 
     @staticmethod
     def _credit_published_packages(company):
@@ -444,13 +444,15 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
         """The one order or invoice a transaction route is about to pay (an empty recordset when
         it is not exactly one)."""
         # sudo: the route checked the customer's access to its document
-        Transaction = request.env["payment.transaction"].sudo()
+        transactions_sudo = request.env["payment.transaction"].sudo()
         documents = []
         for field_name in ("sale_order_ids", "invoice_ids"):
             if custom_create_values.get(field_name):
-                field = Transaction._fields[field_name]
-                record_ids = field.convert_to_cache(custom_create_values[field_name], Transaction)
-                documents.append(Transaction[field_name].browse(record_ids).exists())
+                field = transactions_sudo._fields[field_name]
+                record_ids = field.convert_to_cache(
+                    custom_create_values[field_name], transactions_sudo
+                )
+                documents.append(transactions_sudo[field_name].browse(record_ids).exists())
         if len(documents) == 1 and len(documents[0]) == 1:
             return documents[0]
         return request.env["sale.order"]
@@ -487,7 +489,9 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
     def _get_extra_payment_form_values(self, **kwargs):
         values = super()._get_extra_payment_form_values(**kwargs)
         # payment links name their document: show the Credits balance for it
-        document = request.env["payment.provider"].sudo()._credit_document_from_kwargs(**kwargs)
+        # sudo: the link's document, which the payment page itself checked access to
+        providers_sudo = request.env["payment.provider"].sudo()
+        document = providers_sudo._credit_document_from_kwargs(**kwargs)
         if document:
             values["credit_document"] = document
         return values

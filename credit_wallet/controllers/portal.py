@@ -36,10 +36,10 @@ class CreditWalletPortal(PortalAccount):
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         user = request.env.user
-        if "credit_balance" in counters and user._is_credit_hub_available():
+        if "credit_balance" in counters and user._credit_hub_available():
             values["credit_balance"] = format_amount(
                 request.env,
-                user._get_credit_balance(),
+                user._credit_balance(),
                 user._credit_portal_company_sudo().currency_id,
             )
         return values
@@ -100,10 +100,10 @@ class CreditWalletPortal(PortalAccount):
     def portal_my_credits(self, page=1, date_from=None, date_to=None, **kwargs):
         values = self._prepare_portal_layout_values()
         user = request.env.user
-        values.update(page_name="credits", credit_hub_available=user._is_credit_hub_available())
+        values.update(page_name="credits", credit_hub_available=user._credit_hub_available())
         if values["credit_hub_available"]:
             values.update(
-                self._prepare_credit_history_values(
+                self._credit_prepare_history_values(
                     user, self._credit_page_number(page), date_from, date_to
                 )
             )
@@ -119,10 +119,10 @@ class CreditWalletPortal(PortalAccount):
             raise NotFound()
         return max(number, 1)
 
-    def _prepare_credit_history_values(self, user, page, date_from, date_to):
+    def _credit_prepare_history_values(self, user, page, date_from, date_to):
         company_sudo = user._credit_portal_company_sudo()
-        wallet_sudo = user._get_credit_wallet_sudo()
-        date_start, date_end, notices = self._parse_credit_date_range(date_from, date_to)
+        wallet_sudo = user._credit_wallet_sudo()
+        date_start, date_end, notices = self._credit_parse_date_range(date_from, date_to)
         url_args = self._credit_date_url_args(date_start, date_end)
         # sudo: the search is restricted to the signed-in user's own wallet below
         entries_sudo = request.env["credit.ledger.entry"].sudo()
@@ -233,7 +233,7 @@ class CreditWalletPortal(PortalAccount):
         values = self._prepare_portal_layout_values()
         user = request.env.user
         values.update(
-            page_name="credits_requests", credit_hub_available=user._is_credit_hub_available()
+            page_name="credits_requests", credit_hub_available=user._credit_hub_available()
         )
         if values["credit_hub_available"]:
             # sudo: the customer's own requests (the domain) in the website's company, which
@@ -280,7 +280,7 @@ class CreditWalletPortal(PortalAccount):
             .sudo()
             .search([*self._credit_request_domain(user), ("id", "=", request_id)])
         )
-        if not request_sudo or not user._is_credit_hub_available():
+        if not request_sudo or not user._credit_hub_available():
             raise NotFound()
         error = None
         content = proof.read(PROOF_MAX_BYTES + 1) if hasattr(proof, "read") else b""
@@ -315,11 +315,11 @@ class CreditWalletPortal(PortalAccount):
     # Date range filter
     # -------------------------------------------------------------------------
 
-    def _parse_credit_date_range(self, date_from, date_to):
+    def _credit_parse_date_range(self, date_from, date_to):
         """Return ``(start, end, notices)``: valid dates or None, and what was corrected."""
         notices = []
-        date_start = self._parse_credit_date(date_from, notices)
-        date_end = self._parse_credit_date(date_to, notices)
+        date_start = self._credit_parse_date(date_from, notices)
+        date_end = self._credit_parse_date(date_to, notices)
         if date_start and date_end and date_start > date_end:
             date_start, date_end = date_end, date_start
             notices.append(
@@ -327,7 +327,7 @@ class CreditWalletPortal(PortalAccount):
             )
         return date_start, date_end, notices
 
-    def _parse_credit_date(self, value, notices):
+    def _credit_parse_date(self, value, notices):
         if not value:
             return None
         try:

@@ -71,11 +71,13 @@ class AccountAccount(models.Model):
         )
         row = self.env.cr.fetchone()
         if row:
+            # sudo: the account is named in the refusal, whatever companies the user may read
+            account_sudo = self.browse(row[0]).sudo()
             raise UserError(
                 self.env._(
                     "%(account)s already has journal items that are not credit movements: the "
                     "Customer Credit account must start empty, so that it always equals the "
                     "wallets.",
-                    account=self.browse(row[0]).sudo().display_name,
+                    account=account_sudo.display_name,
                 )
             )

@@ -30,9 +30,10 @@ class AccountChartTemplate(models.AbstractModel):
         then the Credits provider and its journal."""
         # sudo: the company's accounting is set up by the add-on, whoever installs it
         company_sudo = company.sudo()
-        Account = self.env["account.account"].sudo().with_company(company_sudo)
+        accounts_sudo = self.env["account.account"].sudo().with_company(company_sudo)
+        journals_sudo = self.env["account.journal"].sudo()
         if not company_sudo.credit_account_id:
-            company_sudo.credit_account_id = Account.create(
+            company_sudo.credit_account_id = accounts_sudo.create(
                 {
                     "name": self.env._("Customer Credit"),
                     "code": self._credit_new_account_code(
@@ -44,7 +45,7 @@ class AccountChartTemplate(models.AbstractModel):
                 }
             )
         if not company_sudo.credit_adjustment_account_id:
-            company_sudo.credit_adjustment_account_id = Account.create(
+            company_sudo.credit_adjustment_account_id = accounts_sudo.create(
                 {
                     "name": self.env._("Customer Credit Bonus and Adjustments"),
                     "code": self._credit_new_account_code(company_sudo, "expense", "6190"),
@@ -53,18 +54,14 @@ class AccountChartTemplate(models.AbstractModel):
                 }
             )
         if not company_sudo.credit_journal_id:
-            company_sudo.credit_journal_id = (
-                self.env["account.journal"]
-                .sudo()
-                .create(
-                    {
-                        "name": self.env._("Customer Credit"),
-                        "code": self._credit_new_journal_code(company_sudo, "CRED"),
-                        "type": "general",
-                        "company_id": company_sudo.id,
-                        "show_on_dashboard": False,
-                    }
-                )
+            company_sudo.credit_journal_id = journals_sudo.create(
+                {
+                    "name": self.env._("Customer Credit"),
+                    "code": self._credit_new_journal_code(company_sudo, "CRED"),
+                    "type": "general",
+                    "company_id": company_sudo.id,
+                    "show_on_dashboard": False,
+                }
             )
         self._credit_setup_payment_provider(company_sudo)
 
@@ -76,28 +73,26 @@ class AccountChartTemplate(models.AbstractModel):
         whose account and Credits payment method both are the Customer Credit account: a
         payment with credits is Dr Customer Credit / Cr Receivable, and it counts as matched.
         """
+        # sudo: the add-on's own provider and journal, whoever installs it
+        journals_sudo = self.env["account.journal"].sudo()
         if not company_sudo.credit_payment_journal_id:
-            company_sudo.credit_payment_journal_id = (
-                self.env["account.journal"]
-                .sudo()
-                .create(
-                    {
-                        "name": self.env._("Credit Payments"),
-                        "code": self._credit_new_journal_code(company_sudo, "CRPAY"),
-                        "type": "bank",
-                        "company_id": company_sudo.id,
-                        "default_account_id": company_sudo.credit_account_id.id,
-                        "show_on_dashboard": False,
-                        # only the Credits method: no manual payment can land here
-                        "inbound_payment_method_line_ids": [Command.clear()],
-                        "outbound_payment_method_line_ids": [Command.clear()],
-                    }
-                )
+            company_sudo.credit_payment_journal_id = journals_sudo.create(
+                {
+                    "name": self.env._("Credit Payments"),
+                    "code": self._credit_new_journal_code(company_sudo, "CRPAY"),
+                    "type": "bank",
+                    "company_id": company_sudo.id,
+                    "default_account_id": company_sudo.credit_account_id.id,
+                    "show_on_dashboard": False,
+                    # only the Credits method: no manual payment can land here
+                    "inbound_payment_method_line_ids": [Command.clear()],
+                    "outbound_payment_method_line_ids": [Command.clear()],
+                }
             )
-        Provider = self.env["payment.provider"].sudo()
-        provider = Provider._credit_get_provider(company_sudo)
-        if not provider:
-            provider = Provider.create(
+        providers_sudo = self.env["payment.provider"].sudo()
+        provider_sudo = providers_sudo._credit_get_provider(company_sudo)
+        if not provider_sudo:
+            provider_sudo = providers_sudo.create(
                 {
                     "name": self.env._("Credits"),
                     "code": CREDIT_CODE,
@@ -110,24 +105,26 @@ class AccountChartTemplate(models.AbstractModel):
                     ],
                 }
             )
-        if provider.journal_id != company_sudo.credit_payment_journal_id:
-            provider.journal_id = company_sudo.credit_payment_journal_id
-        company_sudo._credit_wallet_sync_provider_currency()
-        if provider.state != "enabled":
-            provider.state = "enabled"
+        if provider_sudo.journal_id != company_sudo.credit_payment_journal_id:
+            provider_sudo.journal_id = company_sudo.credit_payment_journal_id
+        company_sudo._credit_sync_provider_currency()
+        if provider_sudo.state != "enabled":
+            provider_sudo.state = "enabled"
 
     @api.model
     def _credit_new_account_code(self, company, account_type, fallback_code):
-        Account = self.env["account.account"].sudo().with_company(company)
-        sibling = Account.search(
+        # sudo: the company's chart is searched for a free code, whoever installs the add-on
+        accounts_sudo = self.env["account.account"].sudo().with_company(company)
+        sibling = accounts_sudo.search(
             [("account_type", "=", account_type), ("company_ids", "in", company.id)],
             order="code desc",
             limit=1,
         )
-        return Account._search_new_account_code(sibling.code or fallback_code)
+        return accounts_sudo._search_new_account_code(sibling.code or fallback_code)
 
     @api.model
     def _credit_new_journal_code(self, company, prefix):
+        # sudo: every journal code of the company is taken, archived ones too
         used = set(
             self.env["account.journal"]
             .sudo()

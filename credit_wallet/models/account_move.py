@@ -53,34 +53,35 @@ class AccountMove(models.Model):
 
     def write(self, vals):
         if "state" in vals and vals["state"] != "posted":
-            self._check_not_credit_wallet_move()
-            self._check_no_standing_credit_return()
+            self._check_credit_not_wallet_move()
+            self._check_credit_no_standing_return()
         return super().write(vals)
 
     def button_draft(self):
         # before Odoo unmatches the entries' lines
-        self._check_not_credit_wallet_move()
-        self._check_no_standing_credit_return()
+        self._check_credit_not_wallet_move()
+        self._check_credit_no_standing_return()
         return super().button_draft()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_credit_wallet_move(self):
-        self._check_not_credit_wallet_move()
+        self._check_credit_not_wallet_move()
 
-    def _check_not_credit_wallet_move(self):
+    def _check_credit_not_wallet_move(self):
         if self.env["credit.wallet"]._is_posting():
             return
-        wallet_moves = self.sudo().filtered("credit_ledger_entry_ids")
-        if wallet_moves:
+        # sudo: whether the entries record wallet movements, whatever the user may read of them
+        wallet_moves_sudo = self.sudo().filtered("credit_ledger_entry_ids")
+        if wallet_moves_sudo:
             raise UserError(
                 self.env._(
                     "%(moves)s records credit wallet movements: it cannot be reset to draft, "
                     "cancelled or deleted. Reverse the ledger entry from Credits instead.",
-                    moves=", ".join(wallet_moves.mapped("display_name")),
+                    moves=", ".join(wallet_moves_sudo.mapped("display_name")),
                 )
             )
 
-    def _check_no_standing_credit_return(self):
+    def _check_credit_no_standing_return(self):
         """Refuse to reset or cancel a credit note whose credits went back to a wallet.
 
         The customer holds those credits: the credit note cannot stop existing while its
@@ -158,6 +159,7 @@ class AccountMove(models.Model):
         """
         self.ensure_one()
         provider_sudo = self.env["payment.provider"]._credit_get_provider(self.company_id)
+        # sudo: the payment flow creates the payment; the caller checked the user may pay
         tx_sudo = (
             self.env["payment.transaction"]
             .sudo()
@@ -177,7 +179,7 @@ class AccountMove(models.Model):
         tx_sudo._credit_process()
         return tx_sudo
 
-    def action_open_credit_payment(self):
+    def action_credit_open_payment(self):
         self.ensure_one()
         check_company_access(self)
         return {
@@ -213,11 +215,11 @@ class AccountMove(models.Model):
         return self.currency_id.round(max(min(returnable, self.amount_residual), 0.0))
 
     def action_credit_return(self):
-        self._check_can_return_credits()
-        self._return_credits()
+        self._check_credit_return()
+        self._credit_return_notes()
         return True
 
-    def _check_can_return_credits(self):
+    def _check_credit_return(self):
         if not self.env.user.has_group("account.group_account_invoice"):
             raise AccessError(self.env._("Only billing users can return credits."))
         check_company_access(self, "write")
@@ -232,7 +234,7 @@ class AccountMove(models.Model):
                     )
                 )
 
-    def _return_credits(self):
+    def _credit_return_notes(self):
         for credit_note in self:
             remaining = credit_note._credit_return_amount()
             for tx_sudo in credit_note._credit_spendings():
@@ -312,9 +314,7 @@ class AccountMove(models.Model):
         due = invoice_sudo.amount_residual
         if currency.compare_amounts(due, 0.0) <= 0:
             return 0.0
-        wallet_sudo = self.env["credit.wallet"]._get_wallet(
-            self.commercial_partner_id, company, create=False
-        )
+        wallet_sudo = self.env["credit.wallet"]._get_wallet(self.commercial_partner_id, company)
         balance = wallet_sudo.balance or 0.0
         if currency.compare_amounts(balance, due) >= 0:
             amount = due
@@ -362,7 +362,9 @@ class AccountMove(models.Model):
             ).unlink()
             spend_sudo._credit_return(returnable)
             needed = currency.round(needed - returnable)
-            self.sudo().message_post(
+            # sudo: noted on the invoice for the accountant, whoever's payment arrived
+            invoice_sudo = self.sudo()
+            invoice_sudo.message_post(
                 body=self.env._(
                     "Auto-pay gave way to %(payment)s: the %(amount)s it paid from credits went "
                     "back to the customer's credits.",
@@ -453,7 +455,8 @@ class AccountMove(models.Model):
             return
         root = self.env.ref("base.user_root")
         # sudo: invoices are sent on behalf of the company, whoever posted or paid them
-        to_send.sudo().sending_data = {
+        to_send_sudo = to_send.sudo()
+        to_send_sudo.sending_data = {
             "author_user_id": root.id,
             "author_partner_id": root.partner_id.id,
             "sending_methods": ["email"],
@@ -466,20 +469,21 @@ class AccountMove(models.Model):
         template = self.env.ref(
             "credit_wallet.mail_template_credit_autopay_shortfall", raise_if_not_found=False
         )
+        # sudo: the reminder is sent on behalf of the company, whoever posted the invoice
+        invoice_sudo = self.sudo()
         if template and self.commercial_partner_id.email:
-            # sudo: the reminder is sent on behalf of the company, whoever posted the invoice
-            self.sudo().message_post_with_source(
+            invoice_sudo.message_post_with_source(
                 template,
                 subtype_xmlid="mail.mt_comment",
                 partner_ids=self.commercial_partner_id.ids,
             )
-        self.sudo().credit_autopay_reminded = True
+        invoice_sudo.credit_autopay_reminded = True
 
     def _credit_shortfall(self):
         """What the customer's credits lack to pay this invoice in full."""
         self.ensure_one()
         wallet_sudo = self.env["credit.wallet"]._get_wallet(
-            self.commercial_partner_id, self.company_id, create=False
+            self.commercial_partner_id, self.company_id
         )
         return max(self.amount_residual - (wallet_sudo.balance or 0.0), 0.0)
 

@@ -36,8 +36,9 @@ class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
     def init(self):
-        super().init()
+        result = super().init()
         _create_books_guard(self.env.cr)
+        return result
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -46,9 +47,9 @@ class AccountMoveLine(models.Model):
         given = self.env["account.account"].browse(
             {vals["account_id"] for vals in vals_list if isinstance(vals.get("account_id"), int)}
         )
-        self.browse()._check_customer_credit_untouched(other_accounts=given)
+        self.browse()._check_credit_account_untouched(other_accounts=given)
         lines = super().create(vals_list)
-        lines.filtered(lambda line: line.account_id not in given)._check_customer_credit_untouched()
+        lines.filtered(lambda line: line.account_id not in given)._check_credit_account_untouched()
         return lines
 
     def write(self, vals):
@@ -57,12 +58,12 @@ class AccountMoveLine(models.Model):
             new_account = self.env["account.account"].browse(
                 vals["account_id"] if isinstance(vals.get("account_id"), int) else []
             )
-            self._check_customer_credit_untouched(other_accounts=new_account)
+            self._check_credit_account_untouched(other_accounts=new_account)
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_customer_credit(self):
-        self._check_customer_credit_untouched()
+        self._check_credit_account_untouched()
 
     def _compute_account_id(self):
         # Odoo sets accounts from products, partners and fiscal positions without write():
@@ -70,12 +71,12 @@ class AccountMoveLine(models.Model):
         previous = {line: line.account_id for line in self}
         result = super()._compute_account_id()
         changed = self.filtered(lambda line: line.account_id != previous[line])
-        changed._check_customer_credit_untouched(
+        changed._check_credit_account_untouched(
             other_accounts=self.env["account.account"].union(*(previous[line] for line in changed))
         )
         return result
 
-    def _check_customer_credit_untouched(self, other_accounts=None):
+    def _check_credit_account_untouched(self, other_accounts=None):
         """Refuse Customer Credit journal items written outside the posting service.
 
         The Customer Credit accounts are recognised by identity, whatever their type: one

@@ -183,7 +183,7 @@ class CreditAuditFinding(models.Model):
         """One activity per credit manager of the finding's company."""
         checks = dict(self._fields["check"]._description_selection(self.env))
         for finding in self:
-            for manager in self.env["res.users"]._get_credit_managers(finding.company_id):
+            for manager in self.env["res.users"]._credit_managers(finding.company_id):
                 finding.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=manager.id,

@@ -104,7 +104,7 @@ class CreditPayableDocument(models.AbstractModel):
                 document=self.display_name,
                 amount_due=format_amount(env, amount_due, currency),
             )
-        wallet_sudo = env["credit.wallet"]._get_wallet(partner, company, create=False)
+        wallet_sudo = env["credit.wallet"]._get_wallet(partner, company)
         balance = wallet_sudo.balance or 0.0
         if currency.compare_amounts(balance, amount) < 0:
             return env._(

@@ -157,7 +157,7 @@ class CreditRequest(models.Model):
     def _schedule_review(self, note=None):
         """An activity for the company's credit managers: a request waits for a decision."""
         for request in self:
-            for manager in self.env["res.users"]._get_credit_managers(request.company_id):
+            for manager in self.env["res.users"]._credit_managers(request.company_id):
                 request.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=manager.id,
@@ -189,7 +189,8 @@ class CreditRequest(models.Model):
     def _add_proof(self, filename, content, mimetype):
         """Attach a customer's proof of payment; a request waiting for it goes to review."""
         self.ensure_one()
-        attachment = (
+        # sudo: customers may not create attachments; this one is checked and is their own
+        attachment_sudo = (
             self.env["ir.attachment"]
             .sudo()
             .create(
@@ -204,14 +205,14 @@ class CreditRequest(models.Model):
         )
         self.message_post(
             body=self.env._("Proof of payment received: %(file)s", file=filename),
-            attachment_ids=attachment.ids,
+            attachment_ids=attachment_sudo.ids,
         )
         if self.state == "awaiting_proof":
             self._deciding().state = "pending"
             self._schedule_review()
         else:
             self._schedule_review(note=self.env._("The customer added a proof of payment."))
-        return attachment
+        return attachment_sudo
 
     # -------------------------------------------------------------------------
     # Decision, taken once
@@ -270,7 +271,7 @@ class CreditRequest(models.Model):
             )
             tx_sudo = request_sudo.payment_transaction_id
             # what would keep the purchase from being credited refuses the decision
-            tx_sudo._check_can_credit_wallet()
+            tx_sudo._check_credit_grantable()
             tx_sudo.credit_wallet_id._check_can_post(tx_sudo.amount, tx_sudo.reference)
             tx_sudo._credit_flow().credit_journal_id = journal
             if not tx_sudo._set_done(
@@ -299,6 +300,7 @@ class CreditRequest(models.Model):
         reason = reason.strip()
         for request in self:
             request._lock_for_decision()
+            # sudo: a credit manager decides for the company, whatever their payment rights
             request_sudo = request.sudo()._deciding()
             request_sudo.write(
                 {

@@ -119,24 +119,36 @@ class CreditWallet(models.Model):
     # -------------------------------------------------------------------------
 
     @api.model
-    def _get_wallet(self, partner, company=None, create=True):
-        """Return the wallet of ``partner``'s commercial partner in ``company``.
+    def _get_wallet(self, partner, company=None):
+        """The wallet of ``partner``'s commercial partner in ``company`` (the current company by
+        default), in sudo, or an empty recordset: viewing a balance never writes.
 
-        Created on first use with INSERT ... ON CONFLICT so that two first movements at
-        once create one wallet; under REPEATABLE READ the loser gets a serialization
-        failure, which Odoo retries.
+        Read through the partner's wallets, which the ORM keeps for the whole request: the
+        header, the tile and the page of one request look the wallet up once.
         """
         company = company or self.env.company
         # sudo: the wallet is looked up for this one partner, whose caller checked access
         commercial_sudo = partner.sudo().commercial_partner_id
-        domain = [("partner_id", "=", commercial_sudo.id), ("company_id", "=", company.id)]
-        # read through the partner's wallets, which the ORM keeps for the whole request: the
-        # header, the tile and the page of one request look the wallet up once
         wallet_sudo = commercial_sudo.credit_wallet_ids.filtered(
             lambda wallet: wallet.company_id == company
         )[:1]
-        if wallet_sudo or not create:
-            return wallet_sudo.with_env(self.sudo().env)
+        return wallet_sudo.with_env(self.sudo().env)
+
+    @api.model
+    def _get_or_create_wallet(self, partner, company=None):
+        """The wallet of ``partner``'s commercial partner in ``company``, in sudo, created on
+        first use.
+
+        Created with INSERT ... ON CONFLICT so that two first movements at once create one
+        wallet; under REPEATABLE READ the loser gets a serialization failure, which Odoo
+        retries.
+        """
+        company = company or self.env.company
+        wallet_sudo = self._get_wallet(partner, company)
+        if wallet_sudo:
+            return wallet_sudo
+        # sudo: the wallet is created for this one partner, whose caller checked access
+        commercial_sudo = partner.sudo().commercial_partner_id
         self.env.cr.execute(
             SQL(
                 """
@@ -153,7 +165,9 @@ class CreditWallet(models.Model):
             )
         )
         commercial_sudo.invalidate_recordset(["credit_wallet_ids"])
-        return self.sudo().search(domain, limit=1)
+        return self.sudo().search(
+            [("partner_id", "=", commercial_sudo.id), ("company_id", "=", company.id)], limit=1
+        )
 
     # -------------------------------------------------------------------------
     # The posting service

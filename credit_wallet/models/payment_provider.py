@@ -100,9 +100,11 @@ class PaymentProvider(models.Model):
         journal."""
         self.ensure_one()
         # sudo: the company's Credit Payments journal, whatever the user may read
-        credit_journal = self.company_id.sudo().credit_payment_journal_id
+        credit_journal_sudo = self.company_id.sudo().credit_payment_journal_id
         return bool(
-            self.code != CREDIT_CODE and credit_journal and self.journal_id == credit_journal
+            self.code != CREDIT_CODE
+            and credit_journal_sudo
+            and self.journal_id == credit_journal_sudo
         )
 
     def _get_payment_method_outstanding_account_id(self, payment_method_id):
@@ -178,7 +180,8 @@ class PaymentProvider(models.Model):
 
     @api.model
     def _credit_get_provider(self, company):
-        """The Credits provider of ``company`` (created with its accounting setup)."""
+        """The Credits provider of ``company`` (created with its accounting setup), in sudo."""
+        # sudo: the provider is the add-on's, looked up for payments and settings of ``company``
         return (
             self.sudo()
             .with_context(active_test=False)
@@ -189,7 +192,7 @@ class PaymentProvider(models.Model):
         """Balance, balance after payment and fingerprint shown beside the Credits option."""
         self.ensure_one()
         partner = self.env["res.partner"].browse(partner_id)
-        wallet_sudo = self.env["credit.wallet"]._get_wallet(partner, self.company_id, create=False)
+        wallet_sudo = self.env["credit.wallet"]._get_wallet(partner, self.company_id)
         balance = wallet_sudo.balance or 0.0
         amount_due = document._credit_amount_due() if document else 0.0
         return {

@@ -8,7 +8,8 @@ from ..utils import check_company_access
 class PaymentTransaction(models.Model):
     """Credit purchases: a payment of any provider that buys credits, granted once it is done."""
 
-    _inherit = "payment.transaction"
+    # one file per concern, on purpose (README, "Code layout")
+    _inherit = "payment.transaction"  # pylint: disable=consider-merging-classes-inherited
 
     credit_wallet_id = fields.Many2one(
         "credit.wallet",
@@ -57,7 +58,9 @@ class PaymentTransaction(models.Model):
         wallet_id = values.get("credit_wallet_id")
         if wallet_id:
             # a number of its own: two purchases started at once never compute one reference
-            number = self.env["ir.sequence"].sudo().next_by_code("credit.purchase")
+            # sudo: the add-on's sequence, drawn for whoever starts a purchase
+            sequences_sudo = self.env["ir.sequence"].sudo()
+            number = sequences_sudo.next_by_code("credit.purchase")
             return f"CREDIT{separator}{wallet_id}{separator}{number}"
         return super()._compute_reference_prefix(provider_code, separator, **values)
 
@@ -98,7 +101,8 @@ class PaymentTransaction(models.Model):
             state_message=state_message, extra_allowed_states=extra_allowed_states
         )
         # sudo: notifications arrive as the public user; the request is the agency's record
-        self.env["credit.request"].sudo()._open_for_transactions(txs.filtered("credit_wallet_id"))
+        requests_sudo = self.env["credit.request"].sudo()
+        requests_sudo._open_for_transactions(txs.filtered("credit_wallet_id"))
         return txs
 
     def _set_done(self, state_message=None, extra_allowed_states=()):
@@ -108,22 +112,24 @@ class PaymentTransaction(models.Model):
         )
         flow_txs = txs.filtered("credit_wallet_id")._credit_flow()
         # a provider that confirms a pending purchase itself decides its request
-        flow_txs.credit_request_ids.sudo()._close_as_confirmed_by_provider()
-        flow_txs._credit_try_granting()
+        # sudo: notifications arrive as the public user; the request is the agency's record
+        requests_sudo = flow_txs.credit_request_ids.sudo()
+        requests_sudo._close_as_confirmed_by_provider()
+        flow_txs._credit_grant_or_report()
         return txs
 
     def _post_process(self):
         """Override of `payment` to grant a paid purchase before account_payment books its
         money on the customer's receivable."""
         paid_purchases = self.filtered(lambda tx: tx.state == "done" and tx.credit_wallet_id)
-        paid_purchases._credit_flow()._credit_try_granting()
+        paid_purchases._credit_flow()._credit_grant_or_report()
         return super()._post_process()
 
     # -------------------------------------------------------------------------
     # Crediting the wallet, exactly once
     # -------------------------------------------------------------------------
 
-    def _credit_wallet_purchase(self):
+    def _credit_grant(self):
         """Credit each done transaction's wallet with its credits, unless already done.
 
         The transaction row is locked first: a concurrent crediting of the same transaction
@@ -134,9 +140,9 @@ class PaymentTransaction(models.Model):
         for tx in self:
             # sudo: notifications arrive as the public user; only this transaction is read
             tx_sudo = tx.sudo()
-            if not tx_sudo._lock_for_crediting():
+            if not tx_sudo._credit_lock_for_grant():
                 continue
-            tx_sudo._check_can_credit_wallet()
+            tx_sudo._check_credit_grantable()
             wallet_sudo = tx_sudo.credit_wallet_id
             currency = tx_sudo.currency_id
             label = tx_sudo._credit_purchase_label()
@@ -163,13 +169,13 @@ class PaymentTransaction(models.Model):
                     payment_transaction=tx_sudo,
                 )
             tx_sudo.credit_issue = False
-            tx_sudo._send_credit_purchase_confirmation()
+            tx_sudo._credit_send_purchase_confirmation()
             # a top-up pays the customer's waiting invoices when they asked for auto-pay,
             # once this transaction has committed
             if wallet_sudo.partner_id._credit_autopay_enabled(wallet_sudo.company_id):
                 self.env["account.move"]._credit_autopay_later()
 
-    def _credit_try_granting(self):
+    def _credit_grant_or_report(self):
         """Grant the credits of these paid purchases; note why, when they cannot be.
 
         The payment is real whatever happens: a purchase that cannot be credited stays done,
@@ -178,7 +184,7 @@ class PaymentTransaction(models.Model):
         """
         for tx in self:
             tx._credit_attempt(
-                tx._credit_wallet_purchase,
+                tx._credit_grant,
                 lambda reference: self.env._(
                     "Credits not granted: %(reference)s", reference=reference
                 ),
@@ -193,13 +199,13 @@ class PaymentTransaction(models.Model):
 
     def action_credit_grant(self):
         """A credit manager grants the credits of a paid purchase once the cause is fixed."""
-        self._check_can_grant_credits()
+        self._check_credit_grant()
         # sudo: a credit manager grants for the company, whatever their payment rights
         for tx_sudo in self.sudo()._credit_flow():
-            tx_sudo._credit_wallet_purchase()
+            tx_sudo._credit_grant()
         return True
 
-    def _check_can_grant_credits(self):
+    def _check_credit_grant(self):
         if not self.env.user.has_group("credit_wallet.group_credit_manager"):
             raise AccessError(self.env._("Only credit managers grant credits."))
         check_company_access(self, "write")
@@ -211,7 +217,7 @@ class PaymentTransaction(models.Model):
                     )
                 )
 
-    def _lock_for_crediting(self):
+    def _credit_lock_for_grant(self):
         """Lock the transaction row; return whether it is done and not credited yet.
 
         A purchase captured in parts is credited by its partial captures, not by itself.
@@ -231,7 +237,7 @@ class PaymentTransaction(models.Model):
         )
         return not self.env.cr.fetchone()
 
-    def _check_can_credit_wallet(self):
+    def _check_credit_grantable(self):
         self.ensure_one()
         wallet = self.credit_wallet_id
         if (
@@ -279,7 +285,7 @@ class PaymentTransaction(models.Model):
         that payment on the receivable (credits granted late), a transfer to Customer Credit."""
         self.ensure_one()
         if not self.payment_id:
-            return self._create_credit_purchase_payment().move_id
+            return self._credit_create_purchase_payment().move_id
         return self._credit_transfer_receivable(self.amount, self.payment_id.move_id)
 
     def _credit_transfer_receivable(self, amount, move_to_match):
@@ -296,7 +302,7 @@ class PaymentTransaction(models.Model):
         ).reconcile()
         return move
 
-    def _create_credit_purchase_payment(self):
+    def _credit_create_purchase_payment(self):
         """Post the payment: Dr the provider's outstanding receipts / Cr Customer Credit.
 
         Runs inside the posting service, which alone may write on Customer Credit. Linking
@@ -339,7 +345,7 @@ class PaymentTransaction(models.Model):
         self.payment_id = payment
         return payment
 
-    def _send_credit_purchase_confirmation(self):
+    def _credit_send_purchase_confirmation(self):
         self.ensure_one()
         template = self.env.ref(
             "credit_wallet.mail_template_credit_purchase", raise_if_not_found=False

@@ -11,7 +11,8 @@ from ..utils import check_company_access
 class PaymentTransaction(models.Model):
     """Refunds and voids of a credit purchase take its credits back."""
 
-    _inherit = "payment.transaction"
+    # one file per concern, on purpose (README, "Code layout")
+    _inherit = "payment.transaction"  # pylint: disable=consider-merging-classes-inherited
 
     credit_taken_back_amount = fields.Monetary(
         string="Refunded Credits Taken Back",
@@ -90,12 +91,17 @@ class PaymentTransaction(models.Model):
         managers are told. Never fails the provider's notification: a movement that cannot
         be posted is noted on the transaction instead.
         """
-        for tx in self.sudo():
-            purchase = tx.source_transaction_id if tx.operation == "refund" else tx
-            money = -tx.amount if tx.operation == "refund" else tx._credit_unrefunded_money()
-            tx._credit_attempt(
+        # sudo: notifications arrive as the public user; the wallet is the agency's books
+        for tx_sudo in self.sudo():
+            purchase = tx_sudo.source_transaction_id if tx_sudo.operation == "refund" else tx_sudo
+            money = (
+                -tx_sudo.amount
+                if tx_sudo.operation == "refund"
+                else tx_sudo._credit_unrefunded_money()
+            )
+            tx_sudo._credit_attempt(
                 functools.partial(
-                    purchase._credit_take_back, purchase.currency_id.round(money), tx
+                    purchase._credit_take_back, purchase.currency_id.round(money), tx_sudo
                 ),
                 lambda reference: self.env._(
                     "Credits not taken back: %(reference)s", reference=reference
@@ -230,12 +236,13 @@ class PaymentTransaction(models.Model):
 
     def _credit_undo_take_back(self):
         """A refund that failed after it was done: its credits come back, its payment is undone."""
-        for tx in self.sudo():
-            entries = tx.credit_entry_ids.filtered(
+        # sudo: notifications arrive as the public user; the wallet is the agency's books
+        for tx_sudo in self.sudo():
+            entries = tx_sudo.credit_entry_ids.filtered(
                 lambda entry: entry.kind in ("purchase_refund", "bonus_refund")
                 and not entry.reversal_entry_ids
             )
-            purchase = tx.source_transaction_id
+            purchase = tx_sudo.source_transaction_id
             try:
                 with self.env.cr.savepoint():
                     for entry in entries:
@@ -244,12 +251,14 @@ class PaymentTransaction(models.Model):
                         purchase.credit_taken_back_amount or 0.0
                     ) + sum(entries.mapped("amount"))
             except UserError as error:
-                tx._credit_note_issue(
-                    self.env._("Credits not given back: %(reference)s", reference=tx.reference),
+                tx_sudo._credit_note_issue(
+                    self.env._(
+                        "Credits not given back: %(reference)s", reference=tx_sudo.reference
+                    ),
                     self.env._(
                         "The refund %(reference)s failed after its credits were taken back, and "
                         "they could not be given back: %(reason)s",
-                        reference=tx.reference,
+                        reference=tx_sudo.reference,
                         reason=error.args[0],
                     ),
                 )
@@ -282,7 +291,7 @@ class PaymentTransaction(models.Model):
                 )
             )
 
-    def action_open_credit_refund(self):
+    def action_credit_open_refund(self):
         self.ensure_one()
         check_company_access(self)
         return {

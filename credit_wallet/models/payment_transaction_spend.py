@@ -11,7 +11,8 @@ from ..const import CREDIT_CODE, CREDIT_PROCESS_URL
 class PaymentTransaction(models.Model):
     """Payments with credits (provider ``credit``) and their returns."""
 
-    _inherit = "payment.transaction"
+    # one file per concern, on purpose (README, "Code layout")
+    _inherit = "payment.transaction"  # pylint: disable=consider-merging-classes-inherited
 
     credit_returned_amount = fields.Monetary(
         string="Credits Returned",
@@ -194,7 +195,9 @@ class PaymentTransaction(models.Model):
         if refusal:
             raise UserError(refusal)
         company = document.company_id
-        wallet = self.env["credit.wallet"]._get_wallet(document._credit_customer(), company)
+        wallet = self.env["credit.wallet"]._get_or_create_wallet(
+            document._credit_customer(), company
+        )
         wallet._post_movement(
             -self.amount,
             self.env._("Payment of %(document)s", document=document.display_name),

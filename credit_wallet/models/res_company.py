@@ -146,7 +146,9 @@ class ResCompany(models.Model):
         # sudo: the chosen account is judged whatever companies the user may read; its code
         # is the one it has in this company
         account_sudo = account.sudo().with_company(self)
-        if account_sudo == self.sudo().credit_account_id or account_sudo.internal_group not in (
+        # sudo: the company's own Customer Credit account, whoever configures it
+        company_sudo = self.sudo()
+        if account_sudo == company_sudo.credit_account_id or account_sudo.internal_group not in (
             "income",
             "expense",
         ):
@@ -161,7 +163,9 @@ class ResCompany(models.Model):
     def _credit_account_usable_refusal(self, account_sudo):
         self.ensure_one()
         # an account of a parent company serves its branches too
-        if not account_sudo.company_ids & self.sudo().parent_ids:
+        # sudo: the company's parents, whatever companies the user may read
+        company_sudo = self.sudo()
+        if not account_sudo.company_ids & company_sudo.parent_ids:
             return self.env._(
                 "%(account)s belongs to another company than %(company)s.",
                 account=account_sudo.display_name,
@@ -179,27 +183,29 @@ class ResCompany(models.Model):
             self._check_credit_account_changeable(vals["credit_account_id"])
         result = super().write(vals)
         if "credit_account_id" in vals:
-            self._credit_wallet_sync_payment_journal()
+            self._credit_sync_payment_journal()
         if "currency_id" in vals:
-            self._credit_wallet_sync_provider_currency()
+            self._credit_sync_provider_currency()
         return result
 
-    def _credit_wallet_sync_provider_currency(self):
+    def _credit_sync_provider_currency(self):
         """Keep the Credits provider to the company currency, which a credit is a unit of:
         Odoo computes a provider's currencies once, from its code."""
-        for company in self.sudo():
-            provider = self.env["payment.provider"]._credit_get_provider(company)
-            if provider and provider.available_currency_ids != company.currency_id:
-                provider.available_currency_ids = company.currency_id
+        # sudo: the add-on keeps its own provider in step, whoever changed the currency
+        for company_sudo in self.sudo():
+            provider_sudo = self.env["payment.provider"]._credit_get_provider(company_sudo)
+            if provider_sudo and provider_sudo.available_currency_ids != company_sudo.currency_id:
+                provider_sudo.available_currency_ids = company_sudo.currency_id
 
-    def _credit_wallet_sync_payment_journal(self):
+    def _credit_sync_payment_journal(self):
         """Keep the Credit Payments journal and its Credits method on Customer Credit."""
-        for company in self.sudo().filtered("credit_payment_journal_id"):
-            journal = company.credit_payment_journal_id
-            journal.default_account_id = company.credit_account_id
-            journal.inbound_payment_method_line_ids.filtered(
+        # sudo: the add-on keeps its own journal in step, whoever changed the account
+        for company_sudo in self.sudo().filtered("credit_payment_journal_id"):
+            journal_sudo = company_sudo.credit_payment_journal_id
+            journal_sudo.default_account_id = company_sudo.credit_account_id
+            journal_sudo.inbound_payment_method_line_ids.filtered(
                 lambda line: line.payment_provider_id.code == CREDIT_CODE
-            ).payment_account_id = company.credit_account_id
+            ).payment_account_id = company_sudo.credit_account_id
 
     def _check_credit_account_changeable(self, new_account_id):
         # sudo: counting entries of the companies being configured by their administrator

@@ -82,9 +82,9 @@ class ResPartner(models.Model):
             partner.credit_balance = balances.get(partner.commercial_partner_id, 0.0)
             partner.credit_currency_id = self.env.company.currency_id
 
-    def action_open_credit_wallet(self):
+    def action_credit_open_wallet(self):
         self.ensure_one()
-        wallet = self.env["credit.wallet"]._get_wallet(self, create=False)
+        wallet = self.env["credit.wallet"]._get_wallet(self)
         if wallet:
             return {
                 "type": "ir.actions.act_window",
@@ -102,7 +102,7 @@ class ResPartner(models.Model):
     def _credit_notify_managers(self, summary, note, company=None):
         """An activity on this customer for each credit manager: something needs a person."""
         self.ensure_one()
-        managers = self.env["res.users"]._get_credit_managers(company or self.env.company)
+        managers = self.env["res.users"]._credit_managers(company or self.env.company)
         for manager in managers:
             # sudo: notifications arrive as the public user; activities are the agency's
             self.sudo().activity_schedule(

@@ -17,9 +17,10 @@ class ResUsers(models.Model):
         """
         website = ir_http.get_request_website()
         company = website.company_id if website else self.env.company
+        # sudo: the website's company settings are shown to every visitor (see above)
         return company.sudo()
 
-    def _is_credit_hub_available(self):
+    def _credit_hub_available(self):
         """Whether this user sees the credit hub: header balance, /my tile and /my/credits.
 
         The one rule shared by the website header, the portal pages and the payment flows:
@@ -32,7 +33,7 @@ class ResUsers(models.Model):
             and self._credit_portal_company_sudo().credit_payment_enabled
         )
 
-    def _get_credit_wallet_sudo(self):
+    def _credit_wallet_sudo(self):
         """The wallet this user's commercial partner holds in the portal's company, if any.
 
         Never creates one: viewing a balance must not write. Returned in sudo, for the
@@ -40,17 +41,17 @@ class ResUsers(models.Model):
         """
         self.ensure_one()
         return self.env["credit.wallet"]._get_wallet(
-            self.partner_id, self._credit_portal_company_sudo(), create=False
+            self.partner_id, self._credit_portal_company_sudo()
         )
 
-    def _get_credit_balance(self):
+    def _credit_balance(self):
         """Credits available to this user in the portal's company, in its currency (0 without
         a wallet)."""
         self.ensure_one()
-        return self._get_credit_wallet_sudo().balance or 0.0
+        return self._credit_wallet_sudo().balance or 0.0
 
     @api.model
-    def _get_credit_managers(self, company):
+    def _credit_managers(self, company):
         """The people who act on credit issues of ``company``: its active credit managers."""
         root = self.env.ref("base.user_root")
         return self.env.ref("credit_wallet.group_credit_manager").users.filtered(

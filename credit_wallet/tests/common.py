@@ -57,8 +57,8 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
         cls.other_contact = cls.env["res.partner"].create(
             {"name": "Hugo Harbour", "parent_id": cls.other_customer.id, "email": "hugo@harb.test"}
         )
-        cls.wallet = cls.env["credit.wallet"]._get_wallet(cls.customer)
-        cls.other_wallet = cls.env["credit.wallet"]._get_wallet(cls.other_customer)
+        cls.wallet = cls.env["credit.wallet"]._get_or_create_wallet(cls.customer)
+        cls.other_wallet = cls.env["credit.wallet"]._get_or_create_wallet(cls.other_customer)
         # the portal shows the credits of the website's company: the default website's is this one
         cls.website = cls.env.ref("website.default_website")
         cls.website.company_id = cls.company
@@ -224,7 +224,7 @@ class CreditTopupCommon(CreditWalletCommon):
         if package is None and amount is None:
             package = self.package
         price = package.price if package else amount
-        wallet = self.env["credit.wallet"]._get_wallet(partner, provider.company_id)
+        wallet = self.env["credit.wallet"]._get_or_create_wallet(partner, provider.company_id)
         return (
             self.env["payment.transaction"]
             .sudo()
@@ -520,7 +520,7 @@ class CreditTwoCompaniesCommon(CreditTopupCommon):
             .copy({"company_id": cls.company_b.id})
         )
         cls.transfer_b.write({"state": "enabled", "is_published": True})
-        cls.wallet_b = cls.env["credit.wallet"]._get_wallet(cls.customer, cls.company_b)
+        cls.wallet_b = cls.env["credit.wallet"]._get_or_create_wallet(cls.customer, cls.company_b)
         cls.adjust(cls, cls.wallet, cls.WALLET_A_FUNDS, "Agency A opening")
         cls.adjust(cls, cls.wallet_b, cls.WALLET_B_FUNDS, "Agency B opening")
         cls.portal_user.company_ids = [Command.set((cls.company | cls.company_b).ids)]

@@ -63,7 +63,7 @@ class TestCreditAccess(CreditWalletCommon):
 
     def test_other_company_wallet_is_out_of_reach(self):
         other = self.setup_other_company(name="Rival Agency")["company"]
-        rival_wallet = self.env["credit.wallet"]._get_wallet(self.customer, other)
+        rival_wallet = self.env["credit.wallet"]._get_or_create_wallet(self.customer, other)
         self.adjust(rival_wallet.with_company(other), 30.0)
         # the manager only belongs to the first company
         with self.assertRaises(AccessError):

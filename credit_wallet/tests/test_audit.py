@@ -60,7 +60,7 @@ class CreditAuditCommon(CreditSpendCommon, CreditTopupCommon):
         )
 
     def managers_activities(self, finding):
-        managers = self.env["res.users"]._get_credit_managers(finding.company_id)
+        managers = self.env["res.users"]._credit_managers(finding.company_id)
         self.assertIn(self.manager, managers)
         return finding.activity_ids.filtered(lambda activity: activity.user_id in managers)
 
@@ -385,9 +385,7 @@ class TestCreditAuditFindings(CreditAuditCommon):
             ],
         )
         activities = self.managers_activities(finding)
-        self.assertEqual(
-            activities.user_id, self.env["res.users"]._get_credit_managers(self.company)
-        )
+        self.assertEqual(activities.user_id, self.env["res.users"]._credit_managers(self.company))
         self.assertEqual(len(activities), len(activities.user_id), "one each")
         self.assertIn("Brightline Ltd", activities[:1].note)
 
@@ -441,7 +439,7 @@ class TestCreditAuditFindings(CreditAuditCommon):
 
     def test_a_manager_sees_the_findings_of_their_companies_only(self):
         other = self.setup_other_company(name="Rival Agency")["company"]
-        rival_wallet = self.env["credit.wallet"]._get_wallet(self.customer, other)
+        rival_wallet = self.env["credit.wallet"]._get_or_create_wallet(self.customer, other)
         self.adjust(rival_wallet.with_company(other), 30.0)
         self.adjust(self.wallet, 100.0)
         self.break_wallet(rival_wallet, 20.0)

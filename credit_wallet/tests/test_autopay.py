@@ -370,7 +370,7 @@ class TestCreditAutopayBesideOtherPayments(CreditAutopayCommon):
     def test_each_agency_company_decides_auto_pay_for_itself(self):
         other_company = self.setup_other_company()["company"]
         other_company.credit_payment_enabled = True
-        other_wallet = self.env["credit.wallet"]._get_wallet(self.customer, other_company)
+        other_wallet = self.env["credit.wallet"]._get_or_create_wallet(self.customer, other_company)
         self.adjust(other_wallet, 100.0)
         self.adjust(self.wallet, 100.0)
         self.customer.with_company(self.company).credit_autopay = "always"

@@ -217,7 +217,7 @@ class TestCreditWizardsStayInTheirCompany(CreditCompaniesCase):
         invoice = self.create_customer_invoice(self.company, 40.0)
         self.authenticate("accountant_a", "accountant_a")
 
-        action = self.call_ok("account.move", "action_open_credit_payment", [[invoice.id]])
+        action = self.call_ok("account.move", "action_credit_open_payment", [[invoice.id]])
         values = self.open_wizard(
             "credit.invoice.payment", INVOICE_PAYMENT_SPEC, **action_defaults(action)
         )
@@ -282,7 +282,7 @@ class TestCreditWizardsStayInTheirCompany(CreditCompaniesCase):
         self.notify_demo(purchase)
         self.authenticate("credit_manager", "credit_manager")
 
-        action = self.call_ok("payment.transaction", "action_open_credit_refund", [[purchase.id]])
+        action = self.call_ok("payment.transaction", "action_credit_open_refund", [[purchase.id]])
         values = self.open_wizard("credit.purchase.refund", REFUND_SPEC, **action_defaults(action))
         self.assertEqual((values["paid_amount"], values["amount"]), (100.0, 100.0))
         wizard_id = self.call_ok(

@@ -86,7 +86,9 @@ class TestCreditsProviderCurrency(CreditTransactionRouteCase):
 
     def euro_documents(self):
         """A quotation and an invoice of the Euro Agency, with credits to pay either."""
-        euro_wallet = self.env["credit.wallet"]._get_wallet(self.customer, self.euro_company)
+        euro_wallet = self.env["credit.wallet"]._get_or_create_wallet(
+            self.customer, self.euro_company
+        )
         self.adjust(euro_wallet.with_company(self.euro_company), 250.0)
         order = self.quotation(company_id=self.euro_company.id, pricelist_id=self.euro_pricelist.id)
         invoice = self.create_invoice(

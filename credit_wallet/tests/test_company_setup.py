@@ -48,7 +48,9 @@ class TestCompanySetup(CreditWalletCommon):
     def test_wallets_and_books_are_per_company(self):
         other = self.setup_other_company(name="Third Agency")["company"]
         other_wallet = (
-            self.env["credit.wallet"].with_company(other)._get_wallet(self.customer, other)
+            self.env["credit.wallet"]
+            .with_company(other)
+            ._get_or_create_wallet(self.customer, other)
         )
         self.assertNotEqual(other_wallet, self.wallet)
         self.adjust(self.wallet, 70.0)

@@ -496,7 +496,7 @@ class TestCustomerCreditJournalItems(CreditGuardCommon):
             self.env.invalidate_all()
             # reading the lines' accounts, then one search for Customer Credit accounts
             with self.assertQueryCount(2):
-                lines._check_customer_credit_untouched()
+                lines._check_credit_account_untouched()
 
     def test_posting_service_keeps_writing_its_lines(self):
         self.adjust(self.wallet, -40.0)
@@ -520,7 +520,7 @@ class TestPartnerMerge(CreditGuardCommon):
         cls.stranger_twin = Partner.create({"name": "Sam Stranger (dup)"})
         cls.third_company = Partner.create({"name": "Third Co", "is_company": True})
         cls.solo = Partner.create({"name": "Sol Solo"})
-        cls.solo_wallet = cls.env["credit.wallet"]._get_wallet(cls.solo)
+        cls.solo_wallet = cls.env["credit.wallet"]._get_or_create_wallet(cls.solo)
         cls.adjust(cls, cls.solo_wallet, 25.0)
         cls.third_contact = Partner.create(
             {"name": "Tina Third", "parent_id": cls.third_company.id}

@@ -15,7 +15,7 @@ class TestCreditInvariants(CreditWalletCommon):
         """Mixed ins, outs, overdraft attempts and reversals; invariants after each step."""
         seed = 20261127
         rng = random.Random(seed)
-        third = self.env["credit.wallet"]._get_wallet(
+        third = self.env["credit.wallet"]._get_or_create_wallet(
             self.env["res.partner"].create({"name": "Third Ltd", "is_company": True})
         )
         wallets = self.wallet | self.other_wallet | third

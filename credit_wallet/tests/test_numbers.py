@@ -102,14 +102,15 @@ class CreditNumbersCase(CreditTransactionRouteCase):
             return "changed the books"
         return None
 
-    def assert_refused_everywhere(self, routes, values_of, messages=AMOUNT_REFUSALS, good=None):
+    def assert_refused_everywhere(self, routes, values_of, messages=None, good=None):
         """Each bad amount on each route is refused with a message and changes nothing; then
         the same request with the ``good`` amount creates its transaction.
 
         :param routes: {label: url}
         :param values_of: callable (label, amount) -> the params sent
-        :param messages: the messages expected, any when None
+        :param messages: the messages expected (AMOUNT_REFUSALS when not given)
         """
+        messages = AMOUNT_REFUSALS if messages is None else messages
         failures = []
         for label, url in routes.items():
             for amount in BAD_AMOUNTS:

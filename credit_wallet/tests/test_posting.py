@@ -69,9 +69,9 @@ class TestCreditPosting(CreditWalletCommon):
         self.assertEqual(self.other_contact.credit_balance, 0.0)
 
     def test_partner_smart_button_opens_the_shared_wallet(self):
-        self.assertEqual(self.contact.action_open_credit_wallet()["res_id"], self.wallet.id)
+        self.assertEqual(self.contact.action_credit_open_wallet()["res_id"], self.wallet.id)
         fresh = self.env["res.partner"].create({"name": "No Wallet Yet", "is_company": True})
-        action = fresh.action_open_credit_wallet()
+        action = fresh.action_credit_open_wallet()
         self.assertEqual(action["res_model"], "credit.wallet")
         self.assertEqual(action["context"]["default_partner_id"], fresh.id)
         self.assertFalse(self.env["credit.wallet"].search([("partner_id", "=", fresh.id)]))
@@ -81,10 +81,12 @@ class TestCreditPosting(CreditWalletCommon):
             self.env["credit.wallet"].create({"partner_id": self.contact.id})
         self.assertFalse(self.env["credit.wallet"].search([("partner_id", "=", self.contact.id)]))
 
-    def test_get_wallet_creates_once(self):
+    def test_a_wallet_is_created_once_and_never_by_a_lookup(self):
         fresh = self.env["res.partner"].create({"name": "Fresh Ltd", "is_company": True})
-        first = self.env["credit.wallet"]._get_wallet(fresh)
-        second = self.env["credit.wallet"]._get_wallet(fresh)
+        self.assertFalse(self.env["credit.wallet"]._get_wallet(fresh))
+        self.assertFalse(self.env["credit.wallet"].search([("partner_id", "=", fresh.id)]))
+        first = self.env["credit.wallet"]._get_or_create_wallet(fresh)
+        second = self.env["credit.wallet"]._get_or_create_wallet(fresh)
         self.assertEqual(first, second)
         self.assertEqual(first.balance, 0.0)
         self.assertEqual(self.env["credit.wallet"].search_count([("partner_id", "=", fresh.id)]), 1)

@@ -69,7 +69,7 @@ class TestCreditScreenshots(HttpCase):
                 "currency_id": package.currency_id.id,
                 "partner_id": customer.id,
                 "operation": "online_redirect",
-                "credit_wallet_id": cls.env["credit.wallet"]._get_wallet(customer).id,
+                "credit_wallet_id": cls.env["credit.wallet"]._get_or_create_wallet(customer).id,
                 "credit_package_id": package.id,
                 "credit_amount": package.credit_amount,
             }

@@ -9,7 +9,7 @@ class TestCreditInvoicePaymentWizard(CreditSpendCommon):
     """Pay with Credits on a posted customer invoice in the backend (Billing rights)."""
 
     def open_wizard(self, invoice, user=None):
-        action = invoice.with_user(user or self.billing_user).action_open_credit_payment()
+        action = invoice.with_user(user or self.billing_user).action_credit_open_payment()
         return (
             self.env[action["res_model"]]
             .with_user(user or self.billing_user)

@@ -107,7 +107,7 @@ class TestCreditTopup(CreditTopupCommon):
         for _attempt in range(5):
             self.notify_demo(tx, "done")
             tx._post_process()
-            tx._credit_wallet_purchase()
+            tx._credit_grant()
 
         self.assertEqual(len(self.credit_entries(tx)), 2)
         self.assertEqual(self.wallet.balance, 120.0)

@@ -24,7 +24,7 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
             # the contact Odoo keeps when none is chosen
             ordered = self._get_ordered_partner(partners.ids)
             dst_partner, src_partners = ordered[-1], ordered[:-1]
-        self._check_can_merge_credit_wallets(src_partners)
+        self._check_credit_wallets_mergeable(src_partners)
         # names now: the contacts merged away are deleted before the check after the merge
         customers_before = [
             (partner.display_name, partner.commercial_partner_id) for partner in partners
@@ -63,7 +63,7 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
             return dst_partner
         return parent.commercial_partner_id
 
-    def _check_can_merge_credit_wallets(self, src_partners):
+    def _check_credit_wallets_mergeable(self, src_partners):
         owners = self._credit_wallet_customers(src_partners)
         if owners:
             raise UserError(

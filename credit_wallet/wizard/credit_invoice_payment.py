@@ -66,7 +66,7 @@ class CreditInvoicePayment(models.TransientModel):
             invoice = wizard._credit_record()
             # sudo: the balance of the invoice's customer, shown to the billing user paying it
             wallet_sudo = self.env["credit.wallet"]._get_wallet(
-                invoice.commercial_partner_id, invoice.company_id, create=False
+                invoice.commercial_partner_id, invoice.company_id
             )
             wizard.balance = wallet_sudo.balance or 0.0
 
@@ -94,4 +94,5 @@ class CreditInvoicePayment(models.TransientModel):
     def _pay(self):
         for wizard in self:
             # sudo: the billing user's access to the invoice was checked in _check_can_pay
-            wizard.invoice_id.sudo()._credit_pay(wizard.amount)
+            invoice_sudo = wizard.invoice_id.sudo()
+            invoice_sudo._credit_pay(wizard.amount)
