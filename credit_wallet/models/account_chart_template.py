@@ -105,6 +105,8 @@ class AccountChartTemplate(models.AbstractModel):
                     ],
                 }
             )
+            # the provider's id is cached per company: the cached "none" goes
+            self.env.registry.clear_cache()
         if provider_sudo.journal_id != company_sudo.credit_payment_journal_id:
             provider_sudo.journal_id = company_sudo.credit_payment_journal_id
         company_sudo._credit_sync_provider_currency()

@@ -166,7 +166,7 @@ class AccountMove(models.Model):
             ._credit_create(
                 {
                     "provider_id": provider_sudo.id,
-                    "payment_method_id": provider_sudo.payment_method_ids[:1].id,
+                    "payment_method_id": self.env.ref("credit_wallet.payment_method_credit").id,
                     "amount": amount,
                     "currency_id": self.company_id.currency_id.id,
                     "partner_id": self.commercial_partner_id.id,

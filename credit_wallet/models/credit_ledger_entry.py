@@ -17,10 +17,11 @@ class CreditLedgerEntry(models.Model):
     _rec_name = "description"
 
     wallet_id = fields.Many2one("credit.wallet", required=True, ondelete="restrict", readonly=True)
+    # the wallet's, written with the entry (a wallet with entries keeps its customer and company)
     partner_id = fields.Many2one(
-        related="wallet_id.partner_id", string="Customer", store=True, index=True
+        "res.partner", string="Customer", required=True, readonly=True, index=True
     )
-    company_id = fields.Many2one(related="wallet_id.company_id", store=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one(related="wallet_id.currency_id")
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
     entry_type = fields.Selection(

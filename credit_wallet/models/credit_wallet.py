@@ -245,6 +245,8 @@ class CreditWallet(models.Model):
             entry = wallet_sudo.env["credit.ledger.entry"].create(
                 {
                     "wallet_id": wallet_sudo.id,
+                    "partner_id": wallet_sudo.partner_id.id,
+                    "company_id": wallet_sudo.company_id.id,
                     "entry_type": "in" if amount > 0 else "out",
                     "amount": amount,
                     "running_balance": new_balance,

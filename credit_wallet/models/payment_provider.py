@@ -1,5 +1,5 @@
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers.portal import PaymentPortal
@@ -182,11 +182,30 @@ class PaymentProvider(models.Model):
     def _credit_get_provider(self, company):
         """The Credits provider of ``company`` (created with its accounting setup), in sudo."""
         # sudo: the provider is the add-on's, looked up for payments and settings of ``company``
+        return self.sudo().browse(self._credit_provider_id(company.id))
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _credit_provider_id(self, company_id):
+        """The id of the Credits provider of a company: it never changes once created (the
+        provider cannot be deleted), so every payment with credits need not search it."""
+        # sudo: the provider is the add-on's, looked up for payments and settings of a company
         return (
             self.sudo()
             .with_context(active_test=False)
-            .search([("code", "=", CREDIT_CODE), ("company_id", "=", company.id)], limit=1)
-        )
+            .search([("code", "=", CREDIT_CODE), ("company_id", "=", company_id)], limit=1)
+            .id
+        ) or None
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_credits_provider(self):
+        if self.filtered(lambda provider: provider.code == CREDIT_CODE):
+            raise UserError(
+                self.env._(
+                    "The Credits provider books the payments with credits of its company: it "
+                    "cannot be deleted (disable it instead)."
+                )
+            )
 
     def _credit_payment_option_values(self, partner_id, document):
         """Balance, balance after payment and fingerprint shown beside the Credits option."""

@@ -174,8 +174,28 @@ class PaymentTransaction(models.Model):
                 )
             )
         self._set_done()
-        self._credit_post_process()
+        if self._credit_settled_in_the_backend():
+            # what Odoo's post-processing would conclude: the payment is posted and matched,
+            # there is no order to confirm and nobody waiting on a status page
+            self.is_post_processed = True
+        else:
+            self._credit_post_process()
         return True
+
+    def _credit_settled_in_the_backend(self):
+        """Whether this payment with credits is settled by the agency's side (Pay with Credits,
+        auto-pay), not by a customer's payment form: it pays an invoice at once, as Register
+        Payment does, without the payment form's chatter and post-processing."""
+        self.ensure_one()
+        return self.provider_code == CREDIT_CODE and self.operation == "offline"
+
+    def _log_received_message(self):
+        """Override of `payment`: the agency's own payments with credits log no confirmation on
+        the invoice, as Register Payment logs none (the payment and the ledger record them)."""
+        return super(
+            PaymentTransaction,
+            self.filtered(lambda tx: not tx._credit_settled_in_the_backend()),
+        )._log_received_message()
 
     def _credit_settle(self):
         self.ensure_one()

@@ -41,7 +41,7 @@ JSON_LITERALS = ("NaN", "Infinity", "-Infinity")
 PLACEHOLDER = 424242.0
 NOT_AN_AMOUNT = "The amount to pay is not a valid amount."
 NOT_IN_CENTS = "The amount to pay must be in steps of $\xa00.01."
-AMOUNT_REFUSALS = {NOT_AN_AMOUNT, NOT_IN_CENTS}
+AMOUNT_REFUSALS = frozenset({NOT_AN_AMOUNT, NOT_IN_CENTS})
 # what the server may answer: a message for the customer, never a crash
 REFUSALS = {
     "odoo.exceptions.ValidationError",
@@ -102,15 +102,14 @@ class CreditNumbersCase(CreditTransactionRouteCase):
             return "changed the books"
         return None
 
-    def assert_refused_everywhere(self, routes, values_of, messages=None, good=None):
+    def assert_refused_everywhere(self, routes, values_of, messages=AMOUNT_REFUSALS, good=None):
         """Each bad amount on each route is refused with a message and changes nothing; then
         the same request with the ``good`` amount creates its transaction.
 
         :param routes: {label: url}
         :param values_of: callable (label, amount) -> the params sent
-        :param messages: the messages expected (AMOUNT_REFUSALS when not given)
+        :param messages: the messages expected, any when None
         """
-        messages = AMOUNT_REFUSALS if messages is None else messages
         failures = []
         for label, url in routes.items():
             for amount in BAD_AMOUNTS:
