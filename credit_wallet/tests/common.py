@@ -1,14 +1,63 @@
 import json
+from contextlib import contextmanager
 from unittest.mock import patch
 from urllib.parse import urlencode
 
 from lxml import html
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user
 from odoo.tools import mute_logger
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.account_payment.tests.common import AccountPaymentCommon
+
+# what a customer or an accountant would see move, in every company: {model: fields}
+MONEY_FIELDS = {
+    "credit.wallet": ["partner_id", "company_id", "balance"],
+    "credit.ledger.entry": [
+        "wallet_id",
+        "partner_id",
+        "amount",
+        "running_balance",
+        "description",
+        "move_id",
+        "payment_transaction_id",
+    ],
+    "account.move": ["state", "partner_id", "amount_total", "amount_residual", "payment_state"],
+    "account.move.line": [
+        "move_id",
+        "account_id",
+        "partner_id",
+        "company_id",
+        "currency_id",
+        "debit",
+        "credit",
+        "amount_currency",
+        "amount_residual",
+        "parent_state",
+    ],
+    "account.payment": ["state", "partner_id", "amount", "journal_id", "move_id"],
+    "payment.transaction": [
+        "reference",
+        "operation",
+        "provider_id",
+        "state",
+        "amount",
+        "currency_id",
+        "partner_id",
+        "invoice_ids",
+        "sale_order_ids",
+        "credit_wallet_id",
+        "credit_amount",
+        "credit_returned_amount",
+        "credit_taken_back_amount",
+        "credit_autopay",
+    ],
+    "credit.request": ["state", "proof_count", "message_ids", "activity_ids"],
+    "sale.order": ["state", "amount_total", "amount_paid"],
+}
 
 
 class CreditRpcMixin:
@@ -92,6 +141,41 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
             company_ids=[cls.company.id],
         )
 
+    @contextmanager
+    def assertRefused(self, message):
+        """A UserError saying ``message``; Odoo's assertRaises rolls back what was written."""
+        with self.assertRaises(UserError) as refusal:
+            yield
+        self.assertIn(message, str(refusal.exception))
+
+    def money_snapshot(self):
+        """Every record of MONEY_FIELDS, in every company, as the database holds it (what an
+        HTTP request wrote included): ``{(model, id): {field: value}}``."""
+        self.env.invalidate_all()  # flushes first
+        snapshot = {}
+        for model, field_names in MONEY_FIELDS.items():
+            Model = self.env[model].sudo().with_context(active_test=False)
+            for record in Model.search_fetch([], field_names):
+                snapshot[model, record.id] = {
+                    name: record[name].ids if Model._fields[name].relational else record[name]
+                    for name in field_names
+                }
+        return snapshot
+
+    @contextmanager
+    def assert_nothing_changed(self, msg=None):
+        """The block creates, deletes and changes no record of money_snapshot(); a failure
+        lists the records that differ as (before, after)."""
+        before = self.money_snapshot()
+        yield
+        after = self.money_snapshot()
+        changes = {
+            key: (before.get(key), after.get(key))
+            for key in sorted(before.keys() | after.keys())
+            if before.get(key) != after.get(key)
+        }
+        self.assertEqual(changes, {}, msg)
+
     def adjust(self, wallet, amount, reason="Test adjustment", user=None):
         """Post ``amount`` (signed) through the manager's adjustment wizard."""
         wizard = (
@@ -149,13 +233,16 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
         self.assertEqual(self.env["credit.audit.finding"]._run_audit(company), [])
 
 
-class CreditTopupCommon(CreditWalletCommon):
-    """Published credit packages and payment_demo's instant provider in the test company."""
+class CreditTopupCommon(CreditWalletCommon, AccountPaymentCommon):
+    """Published credit packages and payment_demo's instant provider in the test company, on
+    Odoo's payment fixtures (``_prepare_provider``, ``_create_transaction``, ``_create_token``)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.require_module("payment_demo")
+        # the payment forms offer the providers the tests set up, not Odoo's dummy one
+        cls.dummy_provider.state = "disabled"
         Package = cls.env["credit.package"]
         cls.package = Package.create(
             {"name": "Starter", "credit_amount": 100.0, "price": 100.0, "is_published": True}
@@ -167,6 +254,10 @@ class CreditTopupCommon(CreditWalletCommon):
         # the providers of the tests are in test mode; one test checks the setting off
         cls.company.credit_test_payments_allowed = True
         cls.payment_method = cls.env.ref("payment_demo.payment_method_demo")
+        # Odoo's _create_transaction and _create_token: Ada pays by demo card, in dollars
+        cls.payment_method_id = cls.payment_method.id
+        cls.partner = cls.contact
+        cls.currency = cls.company.currency_id
         cls.outstanding_account = cls.provider.journal_id.inbound_payment_method_line_ids.filtered(
             lambda line: line.payment_provider_id == cls.provider
         ).payment_account_id
@@ -206,16 +297,9 @@ class CreditTopupCommon(CreditWalletCommon):
 
     @classmethod
     def prepare_credit_provider(cls, code, company=None, **values):
-        """The ``code`` provider of ``company`` in test mode, copied there when missing."""
-        company = company or cls.company
-        Provider = cls.env["payment.provider"].sudo()
-        provider = Provider.search([("code", "=", code), ("company_id", "=", company.id)], limit=1)
-        if not provider:
-            provider = Provider.search([("code", "=", code)], limit=1).copy(
-                {"company_id": company.id}
-            )
-        provider.write({"state": "test", "is_published": True, **values})
-        return provider
+        """The ``code`` provider of ``company`` in test mode and published, copied there when
+        missing."""
+        return cls._prepare_provider(code, company, {"is_published": True, **values})
 
     def create_credit_tx(self, package=None, amount=None, partner=None, provider=None, **values):
         """A draft transaction buying ``package`` (or a custom ``amount``) for ``partner``."""

@@ -1,6 +1,7 @@
 """The per-document audit: each check finds what is wrong with a document, names it and its
 amounts, and finds nothing once the books are right again."""
 
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import SQL
@@ -342,16 +343,8 @@ class TestCreditAuditChecks(CreditAuditCommon):
         """A draft payment of ``document`` by card (the demo provider), as its portal page
         starts one."""
         field_name = "sale_order_ids" if document._name == "sale.order" else "invoice_ids"
-        return self.env["payment.transaction"].create(
-            {
-                "provider_id": self.provider.id,
-                "payment_method_id": self.payment_method.id,
-                "amount": document.amount_total,
-                "currency_id": self.company.currency_id.id,
-                "partner_id": self.contact.id,
-                "operation": "online_direct",
-                field_name: [(6, 0, document.ids)],
-            }
+        return self._create_transaction(
+            "direct", amount=document.amount_total, **{field_name: [Command.set(document.ids)]}
         )
 
 

@@ -40,16 +40,6 @@ BAD_PACKAGE_IDS = ["1e308", "-1", "0", "99999999999999999999", "abc", "1.5", "9"
 
 
 class CreditBuyInputCase(CreditBuyPageCase):
-    def snapshot(self):
-        self.env.invalidate_all()
-        return (
-            self.env["payment.transaction"].search_count([]),
-            self.env["credit.ledger.entry"].search_count([]),
-            self.env["credit.wallet"].search_count([]),
-            self.wallet.balance,
-            self.credit_account_balance(),
-        )
-
     def buy_page_error(self, **params):
         """The error the Buy Credits page shows, checking it offers no payment form."""
         page = self.open_buy_page(**params)
@@ -65,30 +55,29 @@ class CreditBuyInputCase(CreditBuyPageCase):
         return json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params})
 
     def assert_rpc_refused(self, route, params, message):
-        before = self.snapshot()
-        with mute_logger("odoo.http"):
+        with (
+            self.assert_nothing_changed("a refused request changes nothing"),
+            mute_logger("odoo.http"),
+        ):
             answer = self.jsonrpc(route, params)
         self.assertNotIn("result", answer)
         self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.ValidationError")
         self.assertEqual(answer["error"]["data"]["message"], message)
-        self.assertEqual(self.snapshot(), before, "a refused request changes nothing")
 
 
 @tagged("post_install", "-at_install")
 class TestBuyPageInput(CreditBuyInputCase):
     def test_bad_custom_amounts_show_a_message_and_create_nothing(self):
-        before = self.snapshot()
-        for amount, message in BAD_AMOUNTS.items():
-            with self.subTest(amount=amount):
-                self.assertEqual(self.buy_page_error(amount=amount), message)
-        self.assertEqual(self.snapshot(), before)
+        with self.assert_nothing_changed():
+            for amount, message in BAD_AMOUNTS.items():
+                with self.subTest(amount=amount):
+                    self.assertEqual(self.buy_page_error(amount=amount), message)
 
     def test_bad_package_ids_show_a_message_and_create_nothing(self):
-        before = self.snapshot()
-        for package_id in BAD_PACKAGE_IDS:
-            with self.subTest(package_id=package_id[:30]):
-                self.assertEqual(self.buy_page_error(package_id=package_id), NO_PACKAGE)
-        self.assertEqual(self.snapshot(), before)
+        with self.assert_nothing_changed():
+            for package_id in BAD_PACKAGE_IDS:
+                with self.subTest(package_id=package_id[:30]):
+                    self.assertEqual(self.buy_page_error(package_id=package_id), NO_PACKAGE)
 
     def test_an_exact_amount_with_trailing_zeros_is_the_amount(self):
         form = self.payment_form(amount="20.10000000000000000000")
@@ -128,16 +117,15 @@ class TestBuyTransactionInput(CreditBuyInputCase):
         for literal in ("NaN", "Infinity", "-Infinity"):
             for route in (form["transaction_route"], f"/my/credits/transaction/{self.package.id}"):
                 with self.subTest(literal=literal, route=route):
-                    before = self.snapshot()
                     body = self.rpc_body(self.buy_transaction_params(form, amount=0)).replace(
                         '"amount": 0', f'"amount": {literal}'
                     )
-                    response = self.post_json(route, body)
+                    with self.assert_nothing_changed():
+                        response = self.post_json(route, body)
                     self.assertEqual(response.status_code, 200)
                     error = response.json()["error"]["data"]
                     self.assertEqual(error["name"], "odoo.exceptions.ValidationError")
                     self.assertIn(error["message"], (NOT_A_NUMBER, NO_MATCH))
-                    self.assertEqual(self.snapshot(), before)
 
     def test_bad_amounts_sent_for_a_package_do_not_match_it(self):
         form = self.payment_form(package_id=self.package.id)
@@ -163,13 +151,11 @@ class TestBuyTransactionInput(CreditBuyInputCase):
                     NO_PACKAGE,
                 )
         for package_id in ("abc", "1e308", "1.5"):
-            with self.subTest(unroutable=package_id):
-                before = self.snapshot()
+            with self.subTest(unroutable=package_id), self.assert_nothing_changed():
                 response = self.post_json(
                     f"/my/credits/transaction/{package_id}", self.rpc_body(params)
                 )
                 self.assertEqual(response.status_code, 404, (package_id, response.text[:300]))
-                self.assertEqual(self.snapshot(), before)
 
     def test_malformed_access_tokens_are_invalid_tokens(self):
         form = self.payment_form(package_id=self.package.id)

@@ -20,25 +20,18 @@ class TestPartnerCompany(CreditWalletCommon):
         cls.adjust(cls, cls.wallet, 80.0)
         cls.other_company = cls.setup_other_company(name="Harbour Branch Agency")["company"]
 
-    def partner_state(self):
-        self.env.invalidate_all()
-        partners = self.customer | self.contact
-        return {
-            "companies": partners.mapped(lambda partner: partner.company_id.id),
-            "contacts": self.customer.child_ids.ids,
-            "wallets": self.env["credit.wallet"].search([]).mapped(lambda w: (w.id, w.balance)),
-        }
-
     def assert_refused(self, action):
-        before = self.partner_state()
+        contacts = self.customer.child_ids
+        companies = (self.customer.company_id, self.contact.company_id)
         message = (
             f"Brightline Ltd holds credits in {self.company.name}: restricted to "
             f"{self.other_company.name}, they would be out of its reach."
         )
-        with self.assertRaises(UserError) as refusal:
+        with self.assert_nothing_changed(), self.assertRaises(UserError) as refusal:
             action()
         self.assertIn(message, str(refusal.exception))
-        self.assertEqual(self.partner_state(), before)
+        self.assertEqual(self.customer.child_ids, contacts)
+        self.assertEqual((self.customer.company_id, self.contact.company_id), companies)
 
     def test_restricting_a_wallet_owner_to_another_company_is_refused(self):
         self.assert_refused(lambda: self.customer.write({"company_id": self.other_company.id}))

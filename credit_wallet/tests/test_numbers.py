@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from .test_buy_input import NO_MATCH, NOT_A_NUMBER, OUT_OF_BOUNDS, TOO_PRECISE
 from .test_spend_portal import CreditTransactionRouteCase
 
 # what a script may send as an amount instead of the number the payment form shows
@@ -56,14 +57,6 @@ class CreditNumbersCase(CreditTransactionRouteCase):
         super().setUp()
         self.authenticate("portal_ada", "portal_ada")
 
-    def books(self):
-        """Everything a refused request must leave as it was."""
-        self.env.invalidate_all()
-        return {
-            **self.state_of(self.order, self.invoice),
-            "transactions": self.env["payment.transaction"].search_count([]),
-        }
-
     def demo_values(self, document, **values):
         """What the payment form posts when the customer picks the demo provider."""
         return self.form_values(
@@ -86,7 +79,7 @@ class CreditNumbersCase(CreditTransactionRouteCase):
     def rpc_failure(self, url, params, literal=None, messages=None):
         """What went wrong when ``url`` got bad ``params``: an answer, a crash, a message other
         than ``messages``, a change in the books; None when it was refused as it should."""
-        before = self.books()
+        before = self.money_snapshot()
         response = self.post_rpc(url, params, literal)
         if response.status_code != 200:
             return f"HTTP {response.status_code}"
@@ -98,7 +91,7 @@ class CreditNumbersCase(CreditTransactionRouteCase):
             return f"{error['name']}: {error['message']}"
         if messages and error["message"] not in messages:
             return f"said {error['message']}"
-        if self.books() != before:
+        if self.money_snapshot() != before:
             return "changed the books"
         return None
 
@@ -125,10 +118,10 @@ class CreditNumbersCase(CreditTransactionRouteCase):
             return
         for label, url in routes.items():
             with self.subTest(route=label):
-                transactions = self.books()["transactions"]
+                transactions = self.env["payment.transaction"].search_count([])
                 answer = self.post_rpc(url, values_of(label, good)).json()
                 self.assertIn("result", answer, answer.get("error"))
-                self.assertEqual(self.books()["transactions"], transactions + 1)
+                self.assertEqual(self.env["payment.transaction"].search_count([]), transactions + 1)
 
 
 @tagged("post_install", "-at_install")
@@ -190,7 +183,9 @@ class TestTransactionRouteNumbers(CreditNumbersCase):
                 "landing_route": "/payment/confirmation",
                 "currency_id": currency.id,
                 "partner_id": partner.id,
-                "access_token": self.payment_token(partner, token_amount, currency),
+                "access_token": self._generate_test_access_token(
+                    partner.id, token_amount, currency.id
+                ),
                 "reference_prefix": "NUMBERS",
             }
             del values["credit_fingerprint"]
@@ -232,7 +227,7 @@ class TestTransactionRouteNumbers(CreditNumbersCase):
                 "access_token": "x",
             },
             # the Buy Credits page's own messages (tests/test_buy_input.py)
-            None,
+            {NOT_A_NUMBER, OUT_OF_BOUNDS, TOO_PRECISE, NO_MATCH},
         )
 
 
@@ -240,12 +235,10 @@ class TestTransactionRouteNumbers(CreditNumbersCase):
 class TestPageNumbers(CreditNumbersCase):
     def assert_page_answers(self, url, **params):
         """``url`` with ``params`` answers a page, a redirection or a 404 and changes nothing."""
-        before = self.books()
         separator = "&" if "?" in url else "?"
-        with mute_logger("odoo.http"):
+        with self.assert_nothing_changed(), mute_logger("odoo.http"):
             response = self.url_open(f"{url}{separator}{urlencode(params)}", allow_redirects=False)
         self.assertIn(response.status_code, (200, 303, 404), (url, params))
-        self.assertEqual(self.books(), before)
 
     def test_pages_taking_amounts_pages_or_dates_answer_bad_numbers(self):
         self.allow_custom_amounts()

@@ -8,13 +8,6 @@ from .common import CreditWalletCommon
 
 @tagged("post_install", "-at_install")
 class TestCreditPosting(CreditWalletCommon):
-    def _counts(self):
-        return (
-            self.env["credit.ledger.entry"].search_count([]),
-            self.env["account.move"].search_count([("journal_id", "=", self.credit_journal.id)]),
-            self.credit_account_balance(),
-        )
-
     def test_credit_in_posts_ledger_entry_and_journal_entry(self):
         entry = self.adjust(self.wallet, 150.0, reason="Welcome credits")
 
@@ -93,77 +86,66 @@ class TestCreditPosting(CreditWalletCommon):
 
     def test_overdraft_is_refused_and_changes_nothing(self):
         self.adjust(self.wallet, 100.0)
-        before = self._counts()
-        with self.assertRaisesRegex(UserError, "Not enough credits"):
+        with self.assert_nothing_changed(), self.assertRaisesRegex(UserError, "Not enough credits"):
             self.adjust(self.wallet, -100.01)
         self.assertEqual(self.wallet.balance, 100.0)
-        self.assertEqual(self._counts(), before)
 
     def test_zero_movement_is_refused_and_changes_nothing(self):
-        before = self._counts()
-        with self.assertRaisesRegex(UserError, "must move some credit"):
-            self.wallet._post_movement(0.0, "Nothing")
-        with self.assertRaisesRegex(UserError, "positive amount"):
-            self.adjust(self.wallet, 0.0)
+        with self.assert_nothing_changed():
+            with self.assertRaisesRegex(UserError, "must move some credit"):
+                self.wallet._post_movement(0.0, "Nothing")
+            with self.assertRaisesRegex(UserError, "positive amount"):
+                self.adjust(self.wallet, 0.0)
         self.assertEqual(self.wallet.balance, 0.0)
-        self.assertEqual(self._counts(), before)
 
     def test_negative_amount_in_wizard_is_refused_and_changes_nothing(self):
         self.adjust(self.wallet, 50.0)
-        before = self._counts()
         wizard = self.env["credit.wallet.adjustment"].create(
             {"wallet_id": self.wallet.id, "direction": "in", "amount": -20.0, "reason": "Oops"}
         )
-        with self.assertRaisesRegex(UserError, "positive amount"):
+        with self.assert_nothing_changed(), self.assertRaisesRegex(UserError, "positive amount"):
             wizard.action_apply()
         self.assertEqual(self.wallet.balance, 50.0)
-        self.assertEqual(self._counts(), before)
 
     def test_blank_reason_is_refused_and_changes_nothing(self):
-        before = self._counts()
         wizard = self.env["credit.wallet.adjustment"].create(
             {"wallet_id": self.wallet.id, "direction": "in", "amount": 20.0, "reason": "   "}
         )
-        with self.assertRaisesRegex(UserError, "reason"):
+        with self.assert_nothing_changed(), self.assertRaisesRegex(UserError, "reason"):
             wizard.action_apply()
         self.assertEqual(self.wallet.balance, 0.0)
-        self.assertEqual(self._counts(), before)
 
     def test_archived_customer_is_refused_and_changes_nothing(self):
         self.adjust(self.wallet, 10.0)
         self.customer.action_archive()
-        before = self._counts()
-        with self.assertRaisesRegex(UserError, "archived"):
+        with self.assert_nothing_changed(), self.assertRaisesRegex(UserError, "archived"):
             self.adjust(self.wallet, 5.0)
         self.assertEqual(self.wallet.balance, 10.0)
-        self.assertEqual(self._counts(), before)
 
     def test_failure_mid_movement_leaves_nothing_half_written(self):
         self.adjust(self.wallet, 80.0)
-        before = self._counts()
-        moves_before = self.env["account.move"].search_count([])
         entry_class = type(self.env["credit.ledger.entry"])
         # the journal entry is already posted when the ledger entry fails
-        with patch.object(entry_class, "create", side_effect=RuntimeError("disk full")):
-            with self.assertRaisesRegex(RuntimeError, "disk full"):
-                self.wallet._post_movement(-20.0, "Interrupted spending")
-        self.env.invalidate_all()
+        with (
+            self.assert_nothing_changed(),
+            patch.object(entry_class, "create", side_effect=RuntimeError("disk full")),
+            self.assertRaisesRegex(RuntimeError, "disk full"),
+        ):
+            self.wallet._post_movement(-20.0, "Interrupted spending")
         self.assertEqual(self.wallet.balance, 80.0)
-        self.assertEqual(self._counts(), before)
-        self.assertEqual(self.env["account.move"].search_count([]), moves_before)
         self.assert_invariants()
 
     def test_failure_after_balance_update_rolls_everything_back(self):
         self.adjust(self.wallet, 80.0)
-        before = self._counts()
         move_class = type(self.env["account.move.line"])
-        with patch.object(move_class, "reconcile", side_effect=RuntimeError("boom")):
-            entry = self.wallet.entry_ids[:1]
-            with self.assertRaisesRegex(RuntimeError, "boom"):
-                entry._reverse()
-        self.env.invalidate_all()
+        entry = self.wallet.entry_ids[:1]
+        with (
+            self.assert_nothing_changed(),
+            patch.object(move_class, "reconcile", side_effect=RuntimeError("boom")),
+            self.assertRaisesRegex(RuntimeError, "boom"),
+        ):
+            entry._reverse()
         self.assertEqual(self.wallet.balance, 80.0)
-        self.assertEqual(self._counts(), before)
         self.assertFalse(entry.reversal_entry_ids)
 
     def test_reversal_restores_balance_and_reconciles(self):
@@ -188,21 +170,18 @@ class TestCreditPosting(CreditWalletCommon):
     def test_reversing_twice_or_a_reversal_is_refused(self):
         entry = self.adjust(self.wallet, 60.0)
         entry.action_reverse()
-        before = self._counts()
-        with self.assertRaisesRegex(UserError, "already reversed"):
-            entry.action_reverse()
-        with self.assertRaisesRegex(UserError, "itself a reversal"):
-            entry.reversal_entry_ids.action_reverse()
-        self.assertEqual(self._counts(), before)
+        with self.assert_nothing_changed():
+            with self.assertRaisesRegex(UserError, "already reversed"):
+                entry.action_reverse()
+            with self.assertRaisesRegex(UserError, "itself a reversal"):
+                entry.reversal_entry_ids.action_reverse()
 
     def test_reversal_that_would_overdraw_is_refused(self):
         entry = self.adjust(self.wallet, 60.0)
         self.adjust(self.wallet, -50.0)
-        before = self._counts()
-        with self.assertRaisesRegex(UserError, "Not enough credits"):
+        with self.assert_nothing_changed(), self.assertRaisesRegex(UserError, "Not enough credits"):
             entry.action_reverse()
         self.assertEqual(self.wallet.balance, 10.0)
-        self.assertEqual(self._counts(), before)
 
     def test_the_adjustment_account_is_needed_only_by_movements_that_use_it(self):
         self.company.credit_adjustment_account_id = False

@@ -248,22 +248,14 @@ class TestCreditBuyRoutes(CreditBuyPageCase):
             }
         )
 
-    def snapshot(self):
-        self.env.invalidate_all()
-        return (
-            self.env["payment.transaction"].search_count([]),
-            self.env["credit.ledger.entry"].search_count([]),
-            self.wallet.balance,
-            self.credit_account_balance(),
-        )
-
     def assert_refused(self, route, params, message):
-        before = self.snapshot()
-        with mute_logger("odoo.http"):
+        with (
+            self.assert_nothing_changed("a refused request changes nothing"),
+            mute_logger("odoo.http"),
+        ):
             answer = self.jsonrpc(route, params)
         self.assertNotIn("result", answer)
         self.assertIn(message, answer["error"]["data"]["message"])
-        self.assertEqual(self.snapshot(), before, "a refused request changes nothing")
 
     # the page ----------------------------------------------------------------
 
@@ -349,15 +341,11 @@ class TestCreditBuyRoutes(CreditBuyPageCase):
         )
 
     def test_saved_card_pays_at_once_and_credits_the_wallet(self):
-        token = self.env["payment.token"].create(
-            {
-                "provider_id": self.provider.id,
-                "payment_method_id": self.payment_method.id,
-                "partner_id": self.contact.id,
-                "payment_details": "4242",
-                "provider_ref": "demo-token",
-                "demo_simulated_state": "done",
-            }
+        token = self._create_token(
+            partner_id=self.contact.id,
+            payment_details="4242",
+            provider_ref="demo-token",
+            demo_simulated_state="done",
         )
         other_token = token.copy({"partner_id": self.other_contact.id})
         page = self.open_buy_page(package_id=self.package.id)
