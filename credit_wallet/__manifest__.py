@@ -1,7 +1,7 @@
 {
     "name": "Credit Wallet",
     "summary": "Prepaid customer credits: wallet, portal ledger, accounting-backed movements",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "author": "credit_wallet developers",
     "website": "https://example.com/credit_wallet",
@@ -26,6 +26,7 @@
         "report/credit_reconciliation_report_views.xml",
         "views/credit_audit_finding_views.xml",
         "views/credit_package_views.xml",
+        "views/credit_conversion_rate_views.xml",
         "wizard/credit_wallet_adjustment_views.xml",
         "wizard/credit_invoice_payment_views.xml",
         "wizard/credit_request_decision_views.xml",

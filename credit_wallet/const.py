@@ -18,3 +18,11 @@ DECIDING_GATE = "credit_wallet_deciding"
 # the transaction-local PostgreSQL setting the posting service turns on ('1') while it writes:
 # the database refuses journal items on a Customer Credit account otherwise
 POSTING_SETTING = "credit_wallet.posting"
+
+# Credits as a unit: how many credits one unit of a currency may buy, at most (a larger rate
+# is a typing error, and its products would overflow the books' precision)
+MAX_CREDIT_RATE = 1e6
+# decimals a conversion rate may have
+CREDIT_RATE_DIGITS = 6
+# whole credits, or hundredths (the first versions' behaviour)
+CREDIT_ROUNDINGS = [("1", "Whole Credits"), ("0.01", "Hundredths of a Credit")]

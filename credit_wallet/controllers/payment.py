@@ -5,7 +5,7 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.exceptions import ValidationError
 from odoo.http import request
-from odoo.tools import float_repr
+from odoo.tools import float_repr, float_round
 from odoo.tools.misc import format_amount
 
 from odoo.addons.payment import utils as payment_utils
@@ -34,27 +34,33 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
             return request.redirect("/my")
         user = request.env.user
         company_sudo = user._credit_portal_company_sudo()
+        currency = self._credit_buy_currency(company_sudo)
+        low, high = self._credit_custom_amount_bounds(company_sudo, currency)
         values = {
             "page_name": "credits_buy",
-            "packages": self._credit_published_packages(company_sudo),
+            "packages": self._credit_published_packages(company_sudo, currency),
             "company": company_sudo,
-            "currency": company_sudo.currency_id,
+            "currency": currency,
             "custom_amount_allowed": company_sudo.credit_custom_amount_allowed,
-            "custom_amount_min": company_sudo.credit_custom_amount_min,
-            "custom_amount_max": company_sudo.credit_custom_amount_max,
+            "custom_amount_min": low,
+            "custom_amount_max": high,
             "selected_package": request.env["credit.package"],
             "custom_amount": None,
+            "custom_credits": None,
             "buy_error": None,
         }
         try:
             if package_id:
-                package = self._credit_check_package(company_sudo, package_id)
+                package = self._credit_check_package(company_sudo, currency, package_id)
                 values["selected_package"] = package
-                values.update(self._credit_payment_form_values(user, package.price, package))
+                values.update(
+                    self._credit_payment_form_values(user, package.price, currency, package)
+                )
             elif amount is not None:
-                custom_amount = self._credit_check_custom_amount(company_sudo, amount)
+                custom_amount = self._credit_check_custom_amount(company_sudo, currency, amount)
                 values["custom_amount"] = custom_amount
-                values.update(self._credit_payment_form_values(user, custom_amount))
+                values["custom_credits"] = company_sudo._credit_from_money(custom_amount, currency)
+                values.update(self._credit_payment_form_values(user, custom_amount, currency))
         except ValidationError as error:
             values["buy_error"] = error.args[0]
         return request.render("credit_wallet.portal_my_credits_buy", values)
@@ -78,14 +84,15 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
             raise ValidationError(request.env._("Buying credits is not available."))
         user = request.env.user
         company_sudo = user._credit_portal_company_sudo()
-        currency = company_sudo.currency_id
+        currency = self._credit_buy_currency(company_sudo)
         partner = user.partner_id
         if package_id is not None:
-            package = self._credit_check_package(company_sudo, package_id)
-            price, credits = package.price, package.credit_amount
+            package = self._credit_check_package(company_sudo, currency, package_id)
+            price, credits, bonus = package.price, package.credit_amount, package.bonus_amount
         else:
             package = request.env["credit.package"]
-            price = credits = self._credit_check_custom_amount(company_sudo, amount)
+            price = self._credit_check_custom_amount(company_sudo, currency, amount)
+            credits, bonus = company_sudo._credit_from_money(price, currency), 0.0
         # compared as exact decimals: 1e308, NaN or a list cannot overflow or round into a match
         sent_amount = self._credit_parse_amount(amount)
         if sent_amount is None or sent_amount != self._credit_decimal(currency, price):
@@ -104,7 +111,7 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
         self._validate_transaction_kwargs(kwargs)
         if kwargs.get("is_validation"):
             raise ValidationError(request.env._("Buying credits is a payment, not a validation."))
-        self._credit_check_payment_option(user, price, kwargs)
+        self._credit_check_payment_option(user, price, currency, kwargs)
 
         wallet = request.env["credit.wallet"]._get_or_create_wallet(partner, company_sudo)
         kwargs["landing_route"] = "/my/credits"
@@ -118,6 +125,7 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
                 "credit_wallet_id": wallet.id,
                 "credit_package_id": package.id,
                 "credit_amount": credits,
+                "credit_bonus": bonus,
             },
             **kwargs,
         )
@@ -133,26 +141,55 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
         return request.env.user._credit_hub_available()
 
     @staticmethod
-    def _credit_published_packages(company):
-        """The packages on sale on the website of ``company``."""
+    def _credit_buy_currency(company):
+        """The currency credits are sold in on this website: its pricelist's, when ``company``
+        has a conversion rate for it, as Odoo's shop prices; else the company currency."""
+        website = request.website
+        pricelist = website._get_current_pricelist() if website else None
+        currency = pricelist.currency_id if pricelist else company.currency_id
+        return currency if company._credit_rate(currency) else company.currency_id
+
+    @staticmethod
+    def _credit_published_packages(company, currency):
+        """The packages on sale on the website of ``company``, in ``currency``."""
         # sudo: the company's published catalogue, on sale to every customer of its website
         packages_sudo = request.env["credit.package"].sudo()
-        return packages_sudo.search(packages_sudo._get_published_domain(company))
+        return packages_sudo.search(
+            [*packages_sudo._get_published_domain(company), ("currency_id", "=", currency.id)]
+        )
 
-    def _credit_check_package(self, company, package_id):
+    def _credit_check_package(self, company, currency, package_id):
         package_id = self._cast_as_int(package_id)
-        package = self._credit_published_packages(company).filtered(
+        package = self._credit_published_packages(company, currency).filtered(
             lambda package: package.id == package_id
         )
         if not package_id or not package:
             raise ValidationError(request.env._("This credit package is not available."))
         return package
 
-    def _credit_check_custom_amount(self, company, amount):
-        """The custom amount the customer asked for, or a ValidationError saying what is wrong.
+    @staticmethod
+    def _credit_custom_amount_bounds(company, currency):
+        """The money of ``currency`` that buys the company's fewest and most custom credits."""
+        rate = company._credit_rate(currency).rate or 1.0
+        low = float_round(
+            company.credit_custom_amount_min / rate,
+            precision_rounding=currency.rounding,
+            rounding_method="UP",
+        )
+        high = float_round(
+            company.credit_custom_amount_max / rate,
+            precision_rounding=currency.rounding,
+            rounding_method="DOWN",
+        )
+        return low, high
 
-        The amount must lie within the company's bounds and be an exact amount of the currency:
-        20.125 is refused rather than rounded, so that the customer pays what they typed.
+    def _credit_check_custom_amount(self, company, currency, amount):
+        """The custom amount of ``currency`` the customer asked for, or a ValidationError
+        saying what is wrong.
+
+        The amount must buy credits within the company's bounds and be an exact amount of the
+        currency: 20.125 is refused rather than rounded, so that the customer pays what they
+        typed.
         """
         env = request.env
         if not company.credit_custom_amount_allowed:
@@ -160,8 +197,7 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
         value = self._credit_parse_amount(amount)
         if value is None:
             raise ValidationError(env._("Enter the number of credits as a number."))
-        currency = company.currency_id
-        low, high = company.credit_custom_amount_min, company.credit_custom_amount_max
+        low, high = self._credit_custom_amount_bounds(company, currency)
         if value < self._credit_decimal(currency, low) or value > self._credit_decimal(
             currency, high
         ):
@@ -260,10 +296,10 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
             amount, currency_id, partner_id, access_token, minimum_amount=minimum_amount, **kwargs
         )
 
-    def _credit_check_payment_option(self, user, amount, kwargs):
+    def _credit_check_payment_option(self, user, amount, currency, kwargs):
         """Refuse a provider, payment method or token the payment form did not offer."""
         providers_sudo, payment_methods_sudo, tokens_sudo = self._credit_payment_options(
-            user, amount
+            user, amount, currency
         )
         if kwargs.get("flow") == "token":
             valid = self._cast_as_int(kwargs.get("token_id")) in tokens_sudo.ids
@@ -280,9 +316,8 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
     # -------------------------------------------------------------------------
 
     @staticmethod
-    def _credit_payment_options(user, amount, report=None):
+    def _credit_payment_options(user, amount, currency, report=None):
         company_sudo, partner = user._credit_portal_company_sudo(), user.partner_id
-        currency = company_sudo.currency_id
         # sudo: providers, methods and tokens are read for this customer's payment form only
         providers_sudo = (
             request.env["payment.provider"]
@@ -314,14 +349,14 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
         )
         return providers_sudo, payment_methods_sudo, tokens_sudo
 
-    def _credit_payment_form_values(self, user, amount, package=None):
-        """Rendering values of ``payment.form`` for buying ``amount`` worth of credits."""
+    def _credit_payment_form_values(self, user, amount, currency, package=None):
+        """Rendering values of ``payment.form`` for buying ``amount`` of ``currency`` worth of
+        credits."""
         availability_report = {}
         providers_sudo, payment_methods_sudo, tokens_sudo = self._credit_payment_options(
-            user, amount, report=availability_report
+            user, amount, currency, report=availability_report
         )
         partner = user.partner_id
-        currency = user._credit_portal_company_sudo().currency_id
         route_key = package.id if package else CUSTOM_AMOUNT
         return {
             "amount": amount,
@@ -437,7 +472,14 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
             refusal = document._credit_changed_refusal(fingerprint)
         if refusal:
             raise ValidationError(refusal)
-        return {**custom_create_values, "credit_document_fingerprint": fingerprint}
+        credits = document.company_id._credit_from_money(
+            self._cast_as_float(kwargs.get("amount")), document.currency_id
+        )
+        return {
+            **custom_create_values,
+            "credit_document_fingerprint": fingerprint,
+            "credit_amount": credits,
+        }
 
     @staticmethod
     def _credit_requested_document(custom_create_values):

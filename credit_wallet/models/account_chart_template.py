@@ -53,6 +53,16 @@ class AccountChartTemplate(models.AbstractModel):
                     "company_ids": [company_sudo.id],
                 }
             )
+        if not company_sudo.credit_exchange_account_id:
+            company_sudo.credit_exchange_account_id = accounts_sudo.create(
+                {
+                    "name": self.env._("Credit Exchange Difference"),
+                    "code": self._credit_new_account_code(company_sudo, "income_other", "7690"),
+                    "account_type": "income_other",
+                    "company_ids": [company_sudo.id],
+                }
+            )
+        company_sudo._credit_ensure_company_rate()
         if not company_sudo.credit_journal_id:
             company_sudo.credit_journal_id = journals_sudo.create(
                 {

@@ -6,7 +6,7 @@ import psycopg2
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, float_round
 from odoo.tools.misc import format_amount
 
 from ..const import CREDIT_CODE
@@ -168,7 +168,8 @@ class AccountMove(models.Model):
                     "provider_id": provider_sudo.id,
                     "payment_method_id": self.env.ref("credit_wallet.payment_method_credit").id,
                     "amount": amount,
-                    "currency_id": self.company_id.currency_id.id,
+                    "currency_id": self.currency_id.id,
+                    "credit_amount": self.company_id._credit_from_money(amount, self.currency_id),
                     "partner_id": self.commercial_partner_id.id,
                     "operation": "offline",
                     "invoice_ids": [Command.set(self.ids)],
@@ -272,9 +273,10 @@ class AccountMove(models.Model):
         ]
 
     def _credit_autopay_candidates(self):
-        """Open customer invoices, in the company's own currency, of auto-pay customers."""
+        """Open customer invoices, in a currency with a conversion rate, of auto-pay
+        customers."""
         return self.filtered_domain(self._credit_open_invoice_domain()).filtered(
-            lambda move: move.currency_id == move.company_id.currency_id
+            lambda move: move.company_id._credit_rate(move.currency_id)
             and move.commercial_partner_id._credit_autopay_enabled(move.company_id)
         )
 
@@ -310,16 +312,21 @@ class AccountMove(models.Model):
             return 0.0
         invoice_sudo._credit_apply_outstanding()
         company = self.company_id
-        currency = company.currency_id
+        currency = self.currency_id
         due = invoice_sudo.amount_residual
         if currency.compare_amounts(due, 0.0) <= 0:
             return 0.0
         wallet_sudo = self.env["credit.wallet"]._get_wallet(self.commercial_partner_id, company)
         balance = wallet_sudo.balance or 0.0
-        if currency.compare_amounts(balance, due) >= 0:
+        if company._credit_compare(balance, company._credit_from_money(due, currency)) >= 0:
             amount = due
-        elif company.credit_autopay_partial and currency.compare_amounts(balance, 0.0) > 0:
-            amount = balance
+        elif company.credit_autopay_partial and company._credit_compare(balance, 0.0) > 0:
+            # the money the balance buys, rounded down: its credits never exceed the balance
+            amount = float_round(
+                balance / company._credit_rate(currency).rate,
+                precision_rounding=currency.rounding,
+                rounding_method="DOWN",
+            )
         else:
             amount = 0.0
         if currency.compare_amounts(amount, 0.0) > 0:
@@ -480,12 +487,12 @@ class AccountMove(models.Model):
         invoice_sudo.credit_autopay_reminded = True
 
     def _credit_shortfall(self):
-        """What the customer's credits lack to pay this invoice in full."""
+        """The credits the customer's balance lacks to pay this invoice in full."""
         self.ensure_one()
-        wallet_sudo = self.env["credit.wallet"]._get_wallet(
-            self.commercial_partner_id, self.company_id
-        )
-        return max(self.amount_residual - (wallet_sudo.balance or 0.0), 0.0)
+        company = self.company_id
+        wallet_sudo = self.env["credit.wallet"]._get_wallet(self.commercial_partner_id, company)
+        needed = company._credit_from_money(self.amount_residual, self.currency_id) or 0.0
+        return company._credit_round(max(needed - (wallet_sudo.balance or 0.0), 0.0))
 
     @api.model
     def _cron_credit_autopay(self):

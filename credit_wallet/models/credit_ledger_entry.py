@@ -27,11 +27,14 @@ class CreditLedgerEntry(models.Model):
     entry_type = fields.Selection(
         [("in", "In"), ("out", "Out")], string="Type", required=True, readonly=True
     )
-    amount = fields.Monetary(
-        required=True, readonly=True, help="Positive for credits in, negative for credits out."
+    amount = fields.Float(
+        required=True,
+        readonly=True,
+        digits=(16, 2),
+        help="Credits: positive in, negative out.",
     )
-    running_balance = fields.Monetary(
-        required=True, readonly=True, help="Wallet balance right after this entry."
+    running_balance = fields.Float(
+        required=True, readonly=True, digits=(16, 2), help="Wallet balance right after this entry."
     )
     description = fields.Char(required=True, readonly=True)
     reference = fields.Reference(

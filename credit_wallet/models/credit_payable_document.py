@@ -51,7 +51,9 @@ class CreditPayableDocument(models.AbstractModel):
     def _credit_fingerprint(self):
         """A digest of what the customer was shown when choosing to pay with credits."""
         self.ensure_one()
-        content = [self._name, self.id, *self._credit_fingerprint_content()]
+        # the rate too: a payment uses the rate its page showed, or none
+        rate = self.company_id._credit_rate(self.currency_id)
+        content = [self._name, self.id, rate.rate, *self._credit_fingerprint_content()]
         return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
 
     def _credit_changed_refusal(self, fingerprint):
@@ -81,9 +83,14 @@ class CreditPayableDocument(models.AbstractModel):
             return env._("Credit payments are not available for %(company)s.", company=company.name)
         if not partner or partner.commercial_partner_id != self._credit_customer():
             return env._("%(document)s belongs to another customer.", document=self.display_name)
-        currency = company.currency_id
-        if self.currency_id != currency:
-            return env._("Credits pay documents in %(currency)s only.", currency=currency.name)
+        currency = self.currency_id
+        if not company._credit_rate(currency):
+            return env._(
+                "Credits do not pay documents in %(currency)s: %(company)s has no conversion "
+                "rate for it.",
+                currency=currency.name,
+                company=company.name,
+            )
         refusal = self._credit_payment_refusal()
         if refusal:
             return refusal
@@ -106,10 +113,11 @@ class CreditPayableDocument(models.AbstractModel):
             )
         wallet_sudo = env["credit.wallet"]._get_wallet(partner, company)
         balance = wallet_sudo.balance or 0.0
-        if currency.compare_amounts(balance, amount) < 0:
+        credits = company._credit_from_money(amount, currency)
+        if company._credit_compare(balance, credits) < 0:
             return env._(
                 "Your balance of %(balance)s does not cover %(amount)s.",
-                balance=format_amount(env, balance, currency),
-                amount=format_amount(env, amount, currency),
+                balance=company._credit_format(balance),
+                amount=company._credit_format(credits),
             )
         return ""

@@ -58,9 +58,7 @@ class CreditRequest(models.Model):
     currency_id = fields.Many2one(related="payment_transaction_id.currency_id")
     package_id = fields.Many2one(related="payment_transaction_id.credit_package_id")
     amount = fields.Monetary(related="payment_transaction_id.amount", string="Amount Paid")
-    credit_amount = fields.Monetary(
-        related="payment_transaction_id.credit_amount", string="Credits"
-    )
+    credit_amount = fields.Float(related="payment_transaction_id.credit_amount", string="Credits")
     provider_id = fields.Many2one(related="payment_transaction_id.provider_id")
     payment_method_id = fields.Many2one(
         related="payment_transaction_id.payment_method_id", string="Method"

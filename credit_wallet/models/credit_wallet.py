@@ -34,10 +34,12 @@ class CreditWallet(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    balance = fields.Monetary(
+    balance = fields.Float(
         readonly=True,
         default=0.0,
-        help="Credits available, in the company currency; moved only by posted entries.",
+        digits=(16, 2),
+        help="Credits available; moved only by posted entries. Each is worth the company's "
+        "credit value in the books.",
     )
     entry_ids = fields.One2many("credit.ledger.entry", "wallet_id", string="Ledger")
     entry_count = fields.Integer(compute="_compute_entry_count")
@@ -215,24 +217,25 @@ class CreditWallet(models.Model):
         # in the wallet's company, whoever posts: the books are that company's
         wallet_sudo = self.sudo().with_company(self.company_id)._posting_env()
         wallet_sudo._check_can_post(amount, description)
-        currency = wallet_sudo.currency_id
+        company = wallet_sudo.company_id
+        amount = company._credit_round(amount)
         if reversed_entry:
             reversed_entry = reversed_entry.with_env(wallet_sudo.env)
         with self.env.cr.savepoint(), wallet_sudo._books_open():
             balance = wallet_sudo._lock_balance()
-            if at_most_balance and currency.compare_amounts(balance + amount, 0.0) < 0:
+            if at_most_balance and company._credit_compare(balance + amount, 0.0) < 0:
                 amount = -balance
-                if currency.is_zero(amount):
+                if company._credit_is_zero(amount):
                     return self.env["credit.ledger.entry"]
-            new_balance = currency.round(balance + amount)
-            if currency.compare_amounts(new_balance, 0.0) < 0:
+            new_balance = company._credit_round(balance + amount)
+            if company._credit_compare(new_balance, 0.0) < 0:
                 raise UserError(
                     self.env._(
                         "Not enough credits: %(customer)s has %(balance)s, "
                         "the movement needs %(amount)s.",
                         customer=wallet_sudo.partner_id.display_name,
-                        balance=format_amount(self.env, balance, currency),
-                        amount=format_amount(self.env, -amount, currency),
+                        balance=company._credit_format(balance),
+                        amount=company._credit_format(-amount),
                     )
                 )
             if accounting_entry:
@@ -294,8 +297,7 @@ class CreditWallet(models.Model):
 
     def _check_can_post(self, amount, description):
         self.ensure_one()
-        currency = self.currency_id
-        if currency.is_zero(amount):
+        if self.company_id._credit_is_zero(amount):
             raise UserError(self.env._("A credit movement must move some credit."))
         if not (description or "").strip():
             raise UserError(self.env._("A credit movement needs a description."))
@@ -317,21 +319,24 @@ class CreditWallet(models.Model):
             )
 
     def _check_accounting_entry(self, move, amount):
-        """Refuse a journal entry that does not move the Customer Credit account by ``amount``."""
+        """Refuse a journal entry that does not move the Customer Credit account by the book
+        value of ``amount`` credits."""
+        company = self.company_id
+        value = company._credit_book_value(amount)
         credit_lines = move.line_ids.filtered(
-            lambda line: line.account_id == self.company_id.credit_account_id
+            lambda line: line.account_id == company.credit_account_id
         )
         if (
             move.state != "posted"
             or credit_lines.partner_id != self.partner_id
-            or self.currency_id.compare_amounts(-sum(credit_lines.mapped("balance")), amount)
+            or self.currency_id.compare_amounts(-sum(credit_lines.mapped("balance")), value)
         ):
             raise UserError(
                 self.env._(
                     "%(move)s does not post %(amount)s on the Customer Credit account of "
                     "%(customer)s: the credit movement is refused.",
                     move=move.display_name,
-                    amount=format_amount(self.env, amount, self.currency_id),
+                    amount=format_amount(self.env, value, self.currency_id),
                     customer=self.partner_id.display_name,
                 )
             )
@@ -340,7 +345,7 @@ class CreditWallet(models.Model):
         """Email the customer once when a movement takes the balance below the alert threshold."""
         self.ensure_one()
         threshold = self.company_id.credit_low_balance_threshold
-        compare = self.currency_id.compare_amounts
+        compare = self.company_id._credit_compare
         if compare(threshold, 0.0) <= 0 or not (
             compare(old_balance, threshold) >= 0 and compare(new_balance, threshold) < 0
         ):
@@ -387,7 +392,8 @@ class CreditWallet(models.Model):
         return self.env.cr.fetchone()[0]
 
     def _create_accounting_entry(self, amount, description, counterpart_account=None):
-        """Post Customer Credit against ``counterpart_account`` for ``amount`` credits.
+        """Post Customer Credit against ``counterpart_account`` for ``amount`` credits, at their
+        book value.
 
         :param counterpart_account: the company's adjustment account when not given
         """
@@ -400,11 +406,12 @@ class CreditWallet(models.Model):
                     company=self.company_id.name,
                 )
             )
+        value = self.company_id._credit_book_value(amount)
         return self._post_credit_journal_entry(
             description,
             [
-                (self.company_id.credit_account_id, partner, -amount),
-                (counterpart_account, partner, amount),
+                (self.company_id.credit_account_id, partner, -value),
+                (counterpart_account, partner, value),
             ],
         )
 

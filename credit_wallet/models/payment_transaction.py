@@ -16,6 +16,7 @@ CREDIT_FIELDS = {
     "credit_wallet_id",
     "credit_package_id",
     "credit_amount",
+    "credit_bonus",
     "credit_returned_amount",
     "credit_issue",
     "credit_taken_back_amount",

@@ -24,11 +24,18 @@ class PaymentTransaction(models.Model):
         "credit.package", string="Credit Package", readonly=True, ondelete="restrict"
     )
 
-    credit_amount = fields.Monetary(
-        string="Credits Bought",
+    credit_amount = fields.Float(
+        string="Credits",
         readonly=True,
-        help="Credits granted when the payment is confirmed: the package's credits, bonus "
-        "included, frozen when the customer started paying.",
+        digits=(16, 2),
+        help="The credits this transaction moves, frozen when the customer started paying: a "
+        "purchase's credits, bonus included; a payment with credits' credits taken.",
+    )
+    credit_bonus = fields.Float(
+        string="Bonus Credits",
+        readonly=True,
+        digits=(16, 2),
+        help="Of a purchase's credits, those above what its money buys at its currency's rate.",
     )
 
     credit_request_ids = fields.One2many(
@@ -50,7 +57,17 @@ class PaymentTransaction(models.Model):
 
     @api.model
     def _credit_create_purchase(self, values):
-        """Create a credit purchase transaction as the Buy Credits route does (data files)."""
+        """Create a credit purchase transaction as the Buy Credits route does (data files):
+        credits above what its money buys are its bonus."""
+        if "credit_bonus" not in values:
+            wallet = self.env["credit.wallet"].browse(values["credit_wallet_id"])
+            currency = self.env["res.currency"].browse(values["currency_id"])
+            values = {
+                **values,
+                "credit_bonus": wallet.company_id._credit_bonus(
+                    values["credit_amount"], values["amount"], currency
+                ),
+            }
         return self._credit_create(values)
 
     @api.model
@@ -73,14 +90,26 @@ class PaymentTransaction(models.Model):
         """
         if not self.credit_wallet_id or is_refund:
             return super()._create_child_transaction(amount, is_refund, **custom_create_values)
-        currency = self.currency_id
-        promised = sum(
-            self.child_transaction_ids.filtered(
-                lambda child: child.operation == self.operation
-            ).mapped("credit_amount")
+        company = self.company_id
+        children = self.child_transaction_ids.filtered(
+            lambda child: child.operation == self.operation
         )
-        share = currency.round(self.credit_amount * amount / self.amount) if self.amount else 0.0
-        credits = max(min(share, currency.round(self.credit_amount - promised)), 0.0)
+        ratio = amount / self.amount if self.amount else 0.0
+        credits = max(
+            min(
+                company._credit_round(self.credit_amount * ratio),
+                company._credit_round(self.credit_amount - sum(children.mapped("credit_amount"))),
+            ),
+            0.0,
+        )
+        bonus = max(
+            min(
+                company._credit_round(self.credit_bonus * ratio),
+                company._credit_round(self.credit_bonus - sum(children.mapped("credit_bonus"))),
+                credits,
+            ),
+            0.0,
+        )
         return (
             super(PaymentTransaction, self._credit_flow())
             ._create_child_transaction(
@@ -89,6 +118,7 @@ class PaymentTransaction(models.Model):
                 credit_wallet_id=self.credit_wallet_id.id,
                 credit_package_id=self.credit_package_id.id,
                 credit_amount=credits,
+                credit_bonus=bonus,
                 **custom_create_values,
             )
             .with_env(self.env)
@@ -144,22 +174,22 @@ class PaymentTransaction(models.Model):
                 continue
             tx_sudo._check_credit_grantable()
             wallet_sudo = tx_sudo.credit_wallet_id
-            currency = tx_sudo.currency_id
+            company = wallet_sudo.company_id
             label = tx_sudo._credit_purchase_label()
             reference_name = f"{label} ({tx_sudo.reference})"
             wallet_sudo._post_movement(
-                tx_sudo.amount,
+                tx_sudo._credit_purchased_credits(),
                 self.env._("Credit purchase: %(label)s", label=label),
                 reference=tx_sudo,
                 reference_name=reference_name,
                 kind="purchase",
                 payment_transaction=tx_sudo,
-                accounting_entry=lambda posting_wallet, _amount, tx_sudo=tx_sudo: (
-                    tx_sudo.with_env(posting_wallet.env)._credit_purchase_accounting_entry()
+                accounting_entry=lambda posting_wallet, amount, tx_sudo=tx_sudo: (
+                    tx_sudo.with_env(posting_wallet.env)._credit_purchase_accounting_entry(amount)
                 ),
             )
-            bonus = currency.round(tx_sudo.credit_amount - tx_sudo.amount)
-            if currency.compare_amounts(bonus, 0.0) > 0:
+            bonus = company._credit_round(tx_sudo.credit_bonus)
+            if company._credit_compare(bonus, 0.0) > 0:
                 wallet_sudo._post_movement(
                     bonus,
                     self.env._("Bonus credits: %(label)s", label=label),
@@ -240,20 +270,20 @@ class PaymentTransaction(models.Model):
     def _check_credit_grantable(self):
         self.ensure_one()
         wallet = self.credit_wallet_id
-        if (
-            self.company_id != wallet.company_id
-            or self.currency_id != wallet.currency_id
-            or self.partner_id.commercial_partner_id != wallet.partner_id
-        ):
+        company = wallet.company_id
+        if self.company_id != company or self.partner_id.commercial_partner_id != wallet.partner_id:
             raise UserError(
                 self.env._(
-                    "%(reference)s does not match the wallet of %(customer)s (company, currency "
-                    "or customer): no credits are granted.",
+                    "%(reference)s does not match the wallet of %(customer)s (company or "
+                    "customer): no credits are granted.",
                     reference=self.reference,
                     customer=wallet.partner_id.display_name,
                 )
             )
-        if self.currency_id.compare_amounts(self.credit_amount, self.amount) < 0:
+        if (
+            company._credit_compare(self.credit_bonus, 0.0) < 0
+            or company._credit_compare(self._credit_purchased_credits(), 0.0) <= 0
+        ):
             raise UserError(
                 self.env._(
                     "%(reference)s grants fewer credits than it costs.", reference=self.reference
@@ -280,30 +310,54 @@ class PaymentTransaction(models.Model):
         self.ensure_one()
         return self.credit_package_id.name or self.env._("Custom amount")
 
-    def _credit_purchase_accounting_entry(self):
-        """The journal entry of granting a purchase: its payment, or, when Odoo already booked
-        that payment on the receivable (credits granted late), a transfer to Customer Credit."""
+    def _credit_purchased_credits(self):
+        """Of this purchase's credits, those its money buys (the rest is bonus)."""
+        self.ensure_one()
+        return self.company_id._credit_round(self.credit_amount - self.credit_bonus)
+
+    def _credit_purchase_accounting_entry(self, credits):
+        """The journal entry granting ``credits`` of a purchase: its payment, or, when Odoo
+        already booked that payment on the receivable (credits granted late), a transfer to
+        Customer Credit."""
         self.ensure_one()
         if not self.payment_id:
-            return self._credit_create_purchase_payment().move_id
-        return self._credit_transfer_receivable(self.amount, self.payment_id.move_id)
+            return self._credit_create_purchase_payment(credits).move_id
+        return self._credit_transfer_receivable(credits, self.payment_id.move_id)
 
-    def _credit_transfer_receivable(self, amount, move_to_match):
-        """Dr Receivable / Cr Customer Credit for ``amount``, matched with ``move_to_match``'s
+    def _credit_transfer_receivable(self, credits, move_to_match):
+        """Dr Receivable (the money Odoo booked there) / Cr Customer Credit (the credits' book
+        value), the difference on Credit Exchange Difference, matched with ``move_to_match``'s
         open receivable line: money the customer paid becomes credits."""
         self.ensure_one()
         wallet = self.credit_wallet_id
-        receivable = wallet.partner_id.with_company(self.company_id).property_account_receivable_id
-        move = wallet._create_accounting_entry(
-            amount, self.env._("Credits of %(reference)s", reference=self.reference), receivable
+        company = self.company_id
+        partner = wallet.partner_id
+        receivable = partner.with_company(company).property_account_receivable_id
+        money_balance = -sum(
+            move_to_match.line_ids.filtered(lambda line: line.account_id == receivable).mapped(
+                "balance"
+            )
+        )
+        value = company._credit_book_value(credits)
+        lines = [
+            (company.credit_account_id, partner, -value),
+            (receivable, partner, money_balance),
+        ]
+        difference = company.currency_id.round(value - money_balance)
+        if not company.currency_id.is_zero(difference):
+            lines.append((company.credit_exchange_account_id, partner, difference))
+        move = wallet._post_credit_journal_entry(
+            self.env._("Credits of %(reference)s", reference=self.reference), lines
         )
         (move.line_ids + move_to_match.line_ids).filtered(
             lambda line: line.account_id == receivable and not line.reconciled
         ).reconcile()
         return move
 
-    def _credit_create_purchase_payment(self):
-        """Post the payment: Dr the provider's outstanding receipts / Cr Customer Credit.
+    def _credit_create_purchase_payment(self, credits):
+        """Post the payment: Dr the provider's outstanding receipts (the money on the day) /
+        Cr Customer Credit (the book value of ``credits``), the difference on Credit Exchange
+        Difference.
 
         Runs inside the posting service, which alone may write on Customer Credit. Linking
         it to the transaction keeps account_payment from creating a second payment.
@@ -318,6 +372,16 @@ class PaymentTransaction(models.Model):
             method_lines.filtered(lambda line: line.payment_provider_id == provider)
             or method_lines.filtered(lambda line: not line.payment_provider_id)
         )[:1]
+        partner = self.credit_wallet_id.partner_id
+        difference = company.currency_id.round(
+            company._credit_book_value(credits)
+            - company._credit_money_balance(self.amount, self.currency_id)
+        )
+        write_off = (
+            []
+            if company.currency_id.is_zero(difference)
+            else [company._credit_exchange_write_off(difference, partner, self.currency_id)]
+        )
         payment = (
             self.env["account.payment"]
             .with_company(company)
@@ -336,7 +400,7 @@ class PaymentTransaction(models.Model):
                     "destination_account_id": company.credit_account_id.id,
                     "memo": f"{self.reference} - {self.partner_id.display_name or ''} - "
                     f"{self.provider_reference or ''}",
-                    "write_off_line_vals": [],
+                    "write_off_line_vals": write_off,
                 }
             )
         )

@@ -14,10 +14,11 @@ class PaymentTransaction(models.Model):
     # one file per concern, on purpose (README, "Code layout")
     _inherit = "payment.transaction"  # pylint: disable=consider-merging-classes-inherited
 
-    credit_taken_back_amount = fields.Monetary(
+    credit_taken_back_amount = fields.Float(
         string="Refunded Credits Taken Back",
         readonly=True,
         copy=False,
+        digits=(16, 2),
         help="Of the money refunded on this credit purchase, what was taken back from the wallet "
         "(the rest, already spent, was booked on the customer's receivable).",
     )
@@ -119,11 +120,13 @@ class PaymentTransaction(models.Model):
         """Take back from this purchase's wallet the credits of ``money`` refunded by ``refund``
         (a refund transaction of this purchase, or this purchase when it is voided).
 
-        The refunded price comes out of the wallet, the bonus in proportion to the refunded
-        share, each at most what the wallet still holds.
+        The refunded money's share of the purchased credits comes out of the wallet, the bonus
+        in proportion too, each at most what the wallet still holds; the shares of successive
+        refunds add up to the purchase's credits exactly.
         """
         self.ensure_one()
         currency = self.currency_id
+        company = self.company_id
         if currency.compare_amounts(money, 0.0) <= 0 or not self.credit_entry_ids.filtered(
             lambda entry: entry.kind == "purchase"
         ):
@@ -132,14 +135,18 @@ class PaymentTransaction(models.Model):
         self._credit_lock_state()
         wallet = self.credit_wallet_id
         refunded_before = refund._credit_refunded_money(self)
-        bonus = currency.round(self.credit_amount - self.amount)
-        bonus_share = currency.round(
-            bonus * (refunded_before + money) / self.amount
-        ) - currency.round(bonus * refunded_before / self.amount)
+
+        def share(credits):
+            return company._credit_round(
+                credits * (refunded_before + money) / self.amount
+            ) - company._credit_round(credits * refunded_before / self.amount)
+
+        credits = share(self._credit_purchased_credits())
+        bonus_share = share(self.credit_bonus)
         label = self._credit_purchase_label()
         reference_name = f"{label} ({refund.reference})"
         taken_entry = wallet._post_movement(
-            -money,
+            -credits,
             self.env._("Refund of %(reference)s", reference=self.reference),
             reference=refund,
             reference_name=reference_name,
@@ -148,15 +155,15 @@ class PaymentTransaction(models.Model):
             at_most_balance=True,
             accounting_entry=lambda posting_wallet, amount: (
                 refund.with_env(posting_wallet.env)
-                ._credit_create_refund_payment(self, money, -amount)
+                ._credit_create_refund_payment(self, money, credits, -amount)
                 .move_id
             ),
         )
         if not taken_entry:
             # the customer spent every credit: the whole refund is owed on the receivable
-            refund._credit_create_refund_payment(self, money, 0.0)
+            refund._credit_create_refund_payment(self, money, credits, 0.0)
         taken_bonus_entry = self.env["credit.ledger.entry"]
-        if currency.compare_amounts(bonus_share, 0.0) > 0:
+        if company._credit_compare(bonus_share, 0.0) > 0:
             taken_bonus_entry = wallet._post_movement(
                 -bonus_share,
                 self.env._("Bonus taken back: %(reference)s", reference=self.reference),
@@ -170,8 +177,8 @@ class PaymentTransaction(models.Model):
         self.credit_taken_back_amount = (self.credit_taken_back_amount or 0.0) - sum(
             (taken_entry | taken_bonus_entry).mapped("amount")
         )
-        unspent = currency.round(money - taken)
-        if currency.compare_amounts(unspent, 0.0) > 0:
+        if company._credit_compare(taken, credits) < 0:
+            spent = currency.round(money * (credits - taken) / credits)
             wallet.partner_id._credit_notify_managers(
                 self.env._(
                     "Refund beyond the credits left: %(reference)s", reference=refund.reference
@@ -181,20 +188,44 @@ class PaymentTransaction(models.Model):
                     "%(spent)s of its credits: that part is booked on the customer's receivable.",
                     money=format_amount(self.env, money, currency),
                     purchase=self.reference,
-                    spent=format_amount(self.env, unspent, currency),
+                    spent=format_amount(self.env, spent, currency),
                 ),
                 company=wallet.company_id,
             )
 
-    def _credit_create_refund_payment(self, purchase, money, taken):
-        """The refund's payment: Cr the provider's outstanding account for ``money``, Dr Customer
-        Credit for the ``taken`` credits and Dr Receivable for what was already spent."""
+    def _credit_create_refund_payment(self, purchase, money, credits, taken):
+        """The refund's payment: Cr the provider's outstanding account for ``money`` (on the
+        day), Dr Customer Credit for the book value of the ``taken`` credits, Dr Receivable for
+        the money of the refunded ``credits`` already spent, and the difference on Credit
+        Exchange Difference."""
         self.ensure_one()
         company = purchase.company_id
+        currency = purchase.currency_id
         partner = purchase.credit_wallet_id.partner_id
         purchase_payment = purchase.payment_id
         receivable = partner.with_company(company).property_account_receivable_id
-        spent = purchase.currency_id.round(money - taken)
+        write_off = []
+        if taken:
+            money_balance = company._credit_money_balance(money, currency)
+            spent_share = (credits - taken) / credits
+            spent = currency.round(money * spent_share)
+            spent_balance = company.currency_id.round(money_balance * spent_share)
+            if currency.compare_amounts(spent, 0.0) > 0:
+                write_off.append(
+                    {
+                        "name": self.env._("Refunded credits already spent"),
+                        "account_id": receivable.id,
+                        "partner_id": partner.id,
+                        "currency_id": currency.id,
+                        "amount_currency": spent,
+                        "balance": spent_balance,
+                    }
+                )
+            difference = company.currency_id.round(
+                money_balance - company._credit_book_value(taken) - spent_balance
+            )
+            if not company.currency_id.is_zero(difference):
+                write_off.append(company._credit_exchange_write_off(difference, partner, currency))
         payment = (
             self.env["account.payment"]
             .with_company(company)
@@ -204,7 +235,7 @@ class PaymentTransaction(models.Model):
                     "payment_type": "outbound",
                     "partner_type": "customer",
                     "partner_id": partner.id,
-                    "currency_id": purchase.currency_id.id,
+                    "currency_id": currency.id,
                     "company_id": company.id,
                     "journal_id": purchase_payment.journal_id.id,
                     "payment_method_line_id": purchase_payment.payment_method_line_id.id,
@@ -214,18 +245,7 @@ class PaymentTransaction(models.Model):
                         company.credit_account_id if taken else receivable
                     ).id,
                     "memo": self.env._("Refund of %(reference)s", reference=purchase.reference),
-                    "write_off_line_vals": [
-                        {
-                            "name": self.env._("Refunded credits already spent"),
-                            "account_id": receivable.id,
-                            "partner_id": partner.id,
-                            "currency_id": purchase.currency_id.id,
-                            "amount_currency": spent,
-                            "balance": spent,
-                        }
-                    ]
-                    if taken and purchase.currency_id.compare_amounts(spent, 0.0) > 0
-                    else [],
+                    "write_off_line_vals": write_off,
                 }
             )
         )
@@ -270,7 +290,7 @@ class PaymentTransaction(models.Model):
         not_refunded = self._credit_unrefunded_money()
         if not self.credit_entry_ids.filtered(lambda entry: entry.kind == "purchase"):
             return not_refunded  # nothing was credited: nothing to take back
-        # a credit costs amount / credit_amount: the balance buys back this much money
+        # a credit cost amount / credit_amount: the balance buys back this much money
         affordable = float_round(
             self.credit_wallet_id.balance * self.amount / self.credit_amount,
             precision_rounding=currency.rounding,

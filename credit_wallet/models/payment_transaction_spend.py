@@ -14,10 +14,11 @@ class PaymentTransaction(models.Model):
     # one file per concern, on purpose (README, "Code layout")
     _inherit = "payment.transaction"  # pylint: disable=consider-merging-classes-inherited
 
-    credit_returned_amount = fields.Monetary(
+    credit_returned_amount = fields.Float(
         string="Credits Returned",
         readonly=True,
         copy=False,
+        digits=(16, 2),
         help="Credits of this payment given back so far: credit notes, cancelled orders, refunds.",
     )
 
@@ -38,7 +39,7 @@ class PaymentTransaction(models.Model):
     _sql_constraints = [
         (
             "credit_returned_within_amount",
-            "CHECK(credit_returned_amount >= 0 AND credit_returned_amount <= ABS(amount))",
+            "CHECK(credit_returned_amount >= 0 AND credit_returned_amount <= credit_amount)",
             "A payment with credits cannot give back more than it paid.",
         ),
     ]
@@ -212,25 +213,100 @@ class PaymentTransaction(models.Model):
         refusal = document._credit_spend_refusal(self.partner_id, self.amount, partial)
         if not refusal and not partial:
             refusal = document._credit_changed_refusal(self.credit_document_fingerprint)
+        company = document.company_id
+        if not refusal and company._credit_compare(
+            self.credit_amount, company._credit_from_money(self.amount, self.currency_id)
+        ):
+            # the currency's rate changed since the customer chose: refused like a change
+            refusal = self.env._(
+                "%(document)s changed since the page was shown: refresh the page.",
+                document=document.display_name,
+            )
         if refusal:
             raise UserError(refusal)
-        company = document.company_id
         wallet = self.env["credit.wallet"]._get_or_create_wallet(
             document._credit_customer(), company
         )
         wallet._post_movement(
-            -self.amount,
+            -self.credit_amount,
             self.env._("Payment of %(document)s", document=document.display_name),
             reference=document,
             kind="spend",
             payment_transaction=self,
-            accounting_entry=lambda posting_wallet, _amount: (
+            accounting_entry=lambda posting_wallet, amount: (
                 self.with_env(posting_wallet.env)
                 .with_company(company)
-                ._create_payment(partner_id=posting_wallet.partner_id.id)
+                ._create_payment(
+                    partner_id=posting_wallet.partner_id.id,
+                    line_ids=self._credit_payment_lines(posting_wallet, -amount),
+                )
                 .move_id
             ),
         )
+
+    def _credit_payment_lines(self, wallet, credits, money_balance=None):
+        """Journal items of this payment with credits (or return): Customer Credit at the
+        credits' book value, the receivable at the money's value (Odoo's conversion on the
+        day, or ``money_balance``), the difference on the Credit Exchange Difference account.
+
+        :param credits: the credits moved (positive)
+        :param money_balance: the money's value in the company currency, when not the day's
+        """
+        company = wallet.company_id
+        company_currency = company.currency_id
+        sign = 1 if self.amount > 0 else -1
+        money = abs(self.amount)
+        value = company._credit_book_value(credits)
+        if money_balance is None:
+            money_balance = self.currency_id._convert(
+                money, company_currency, company, fields.Date.context_today(self)
+            )
+        partner = wallet.partner_id
+        receivable = partner.with_company(company).property_account_receivable_id
+        label = self.env._(
+            "%(reference)s: %(credits)s",
+            reference=self.reference,
+            credits=company._credit_format(credits),
+        )
+        lines = [
+            {
+                "name": label,
+                "account_id": company.credit_account_id.id,
+                "partner_id": partner.id,
+                "currency_id": self.currency_id.id,
+                "amount_currency": sign * money,
+                "balance": sign * value,
+            },
+            {
+                "name": label,
+                "account_id": receivable.id,
+                "partner_id": partner.id,
+                "currency_id": self.currency_id.id,
+                "amount_currency": -sign * money,
+                "balance": -sign * money_balance,
+            },
+        ]
+        difference = company_currency.round(sign * (money_balance - value))
+        if not company_currency.is_zero(difference):
+            if not company.credit_exchange_account_id:
+                raise UserError(
+                    self.env._(
+                        "Set the Credit Exchange Difference account of %(company)s in Settings "
+                        "first.",
+                        company=company.name,
+                    )
+                )
+            lines.append(
+                {
+                    "name": self.env._("Credit exchange difference"),
+                    "account_id": company.credit_exchange_account_id.id,
+                    "partner_id": partner.id,
+                    "currency_id": company_currency.id,
+                    "amount_currency": difference,
+                    "balance": difference,
+                }
+            )
+        return [Command.create(line) for line in lines]
 
     def _credit_give_way_to_payment(self):
         """Auto-pay gives way to a payment the customer made of the same invoice.
@@ -278,32 +354,53 @@ class PaymentTransaction(models.Model):
                     payment=source.reference,
                 )
             )
-        amount = self.currency_id.round(-self.amount)
+        money = self.currency_id.round(-self.amount)
         wallet = spend_entry.wallet_id
-        wallet._lock_balance()
-        source._check_credit_returnable(amount)
-        source.credit_returned_amount = (source.credit_returned_amount or 0.0) + amount
-        document = self.invoice_ids[:1] or source._credit_document()
         company = wallet.company_id
+        wallet._lock_balance()
+        source._check_credit_returnable(money)
+        credits = self.credit_amount
+        if company._credit_compare(credits, source._credit_returnable_credits()) > 0:
+            raise UserError(
+                self.env._(
+                    "At most %(credits)s of %(payment)s can still be returned.",
+                    credits=company._credit_format(source._credit_returnable_credits()),
+                    payment=source.reference,
+                )
+            )
+        source.credit_returned_amount = (source.credit_returned_amount or 0.0) + credits
+        document = self.invoice_ids[:1] or source._credit_document()
         wallet._post_movement(
-            amount,
+            credits,
             self.env._("Return for %(document)s", document=document.display_name),
             reference=document,
             source_entry=spend_entry,
             kind="return",
             payment_transaction=self,
-            accounting_entry=lambda posting_wallet, _amount: (
+            accounting_entry=lambda posting_wallet, amount: (
                 self.with_env(posting_wallet.env)
                 .with_company(company)
-                ._credit_create_return_payment(posting_wallet.partner_id)
+                ._credit_create_return_payment(posting_wallet, amount)
                 .move_id
             ),
         )
 
-    def _credit_create_return_payment(self, partner):
-        """Post the return payment to ``partner``, whose wallet it credits; with no credit
-        note, settle it against the spending."""
-        payment = self._create_payment(partner_id=partner.id)
+    def _credit_create_return_payment(self, wallet, credits):
+        """Post the return payment to ``wallet``'s customer, at the spending's values: the
+        receivable at the spending's conversion, so the return undoes it in proportion; with
+        no credit note, settle it against the spending."""
+        source = self.source_transaction_id
+        spend_receivable = source.payment_id.move_id.line_ids.filtered(
+            lambda line: line.account_id == source.payment_id.destination_account_id
+        )
+        money = abs(self.amount)
+        money_balance = self.company_id.currency_id.round(
+            abs(sum(spend_receivable.mapped("balance"))) * money / source.amount
+        )
+        payment = self._create_payment(
+            partner_id=wallet.partner_id.id,
+            line_ids=self._credit_payment_lines(wallet, credits, money_balance),
+        )
         if not self.invoice_ids:
             # e.g. a cancelled order: the spending's receivable line was never matched
             (
@@ -314,7 +411,7 @@ class PaymentTransaction(models.Model):
             ).reconcile()
         return payment
 
-    def _credit_returnable_amount(self):
+    def _credit_returnable_credits(self):
         """Credits of this done spending that can still be given back: what its ledger entry
         took, less the returns recorded against that entry."""
         self.ensure_one()
@@ -324,7 +421,30 @@ class PaymentTransaction(models.Model):
         if not spend_entry:
             return 0.0
         returned = sum(spend_entry.return_entry_ids.mapped("amount"))
-        return self.currency_id.round(max(-spend_entry.amount - returned, 0.0))
+        return spend_entry.company_id._credit_round(max(-spend_entry.amount - returned, 0.0))
+
+    def _credit_returnable_amount(self):
+        """Money of this done spending that can still be given back (in its currency): what it
+        paid, less its done returns, while credits of it remain."""
+        self.ensure_one()
+        company = self.company_id
+        if company._credit_is_zero(self._credit_returnable_credits()):
+            return 0.0
+        returns = self.child_transaction_ids.filtered(
+            lambda child: child.operation == "refund" and child.state == "done"
+        )
+        return self.currency_id.round(max(self.amount + sum(returns.mapped("amount")), 0.0))
+
+    def _credit_return_credits(self, money):
+        """The credits ``money`` of this spending gives back: the spending's credits in
+        proportion, all that remain for what remains, never more."""
+        self.ensure_one()
+        company = self.company_id
+        remaining = self._credit_returnable_credits()
+        if not self.currency_id.compare_amounts(money, self._credit_returnable_amount()):
+            return remaining
+        share = company._credit_round(self.credit_amount * money / self.amount)
+        return min(share, remaining)
 
     def _check_credit_returnable(self, amount):
         """Refuse to return ``amount`` unless it is positive and at most what is left."""
@@ -359,7 +479,12 @@ class PaymentTransaction(models.Model):
             documents["invoice_ids"] = [Command.set(credit_note.ids)]
         if order:
             documents["sale_order_ids"] = [Command.set(order.ids)]
-        refund_tx = self._create_child_transaction(amount, is_refund=True, **documents)
+        refund_tx = self._create_child_transaction(
+            amount,
+            is_refund=True,
+            credit_amount=self._credit_return_credits(amount),
+            **documents,
+        )
         refund_tx._log_sent_message()
         refund_tx._credit_process()
         return refund_tx

@@ -66,21 +66,27 @@ class ResCompany(models.Model):
         help="When an auto-pay customer's credits do not cover an invoice, pay what they cover "
         "instead of waiting for a top-up.",
     )
-    credit_low_balance_threshold = fields.Monetary(
+    credit_low_balance_threshold = fields.Float(
         string="Low Balance Alert",
-        currency_field="currency_id",
-        help="Email the customer once when a movement takes their balance below this amount "
-        "(0: no alert).",
+        digits=(16, 2),
+        help="Email the customer once when a movement takes their balance below this number of "
+        "credits (0: no alert).",
     )
     credit_custom_amount_allowed = fields.Boolean(
         string="Custom Credit Amounts",
         help="Let customers buy any number of credits between a minimum and a maximum.",
     )
-    credit_custom_amount_min = fields.Monetary(
-        string="Minimum Custom Amount", currency_field="currency_id", default=10.0
+    credit_custom_amount_min = fields.Float(
+        string="Minimum Custom Credits",
+        digits=(16, 2),
+        default=10.0,
+        help="The fewest credits a customer may buy as a custom amount.",
     )
-    credit_custom_amount_max = fields.Monetary(
-        string="Maximum Custom Amount", currency_field="currency_id", default=1000.0
+    credit_custom_amount_max = fields.Float(
+        string="Maximum Custom Credits",
+        digits=(16, 2),
+        default=1000.0,
+        help="The most credits a customer may buy as a custom amount.",
     )
 
     _sql_constraints = [
@@ -97,8 +103,7 @@ class ResCompany(models.Model):
     def _check_credit_custom_amount_bounds(self):
         for company in self.filtered("credit_custom_amount_allowed"):
             low, high = company.credit_custom_amount_min, company.credit_custom_amount_max
-            currency = company.currency_id
-            if currency.compare_amounts(low, 0.0) <= 0 or currency.compare_amounts(low, high) > 0:
+            if company._credit_compare(low, 0.0) <= 0 or company._credit_compare(low, high) > 0:
                 raise UserError(
                     self.env._(
                         "Custom credit amounts need a minimum above zero and a maximum at least "
@@ -181,21 +186,15 @@ class ResCompany(models.Model):
     def write(self, vals):
         if "credit_account_id" in vals:
             self._check_credit_account_changeable(vals["credit_account_id"])
+        former_currencies = {company: company.currency_id for company in self}
         result = super().write(vals)
         if "credit_account_id" in vals:
             self._credit_sync_payment_journal()
         if "currency_id" in vals:
-            self._credit_sync_provider_currency()
+            for company, former_currency in former_currencies.items():
+                if former_currency != company.currency_id:
+                    company._credit_follow_new_currency(former_currency)
         return result
-
-    def _credit_sync_provider_currency(self):
-        """Keep the Credits provider to the company currency, which a credit is a unit of:
-        Odoo computes a provider's currencies once, from its code."""
-        # sudo: the add-on keeps its own provider in step, whoever changed the currency
-        for company_sudo in self.sudo():
-            provider_sudo = self.env["payment.provider"]._credit_get_provider(company_sudo)
-            if provider_sudo and provider_sudo.available_currency_ids != company_sudo.currency_id:
-                provider_sudo.available_currency_ids = company_sudo.currency_id
 
     def _credit_sync_payment_journal(self):
         """Keep the Credit Payments journal and its Credits method on Customer Credit."""

@@ -28,15 +28,15 @@ class ResConfigSettings(models.TransientModel):
     credit_autopay_partial = fields.Boolean(
         related="company_id.credit_autopay_partial", readonly=False
     )
-    credit_low_balance_threshold = fields.Monetary(
+    credit_low_balance_threshold = fields.Float(
         related="company_id.credit_low_balance_threshold", readonly=False
     )
     credit_custom_amount_allowed = fields.Boolean(
         related="company_id.credit_custom_amount_allowed", readonly=False
     )
-    credit_custom_amount_min = fields.Monetary(
+    credit_custom_amount_min = fields.Float(
         related="company_id.credit_custom_amount_min", readonly=False
     )
-    credit_custom_amount_max = fields.Monetary(
+    credit_custom_amount_max = fields.Float(
         related="company_id.credit_custom_amount_max", readonly=False
     )

@@ -8,9 +8,9 @@ class ResPartner(models.Model):
     credit_wallet_ids = fields.One2many(
         "credit.wallet", "partner_id", string="Credit Wallets", readonly=True
     )
-    credit_balance = fields.Monetary(
+    credit_balance = fields.Float(
         compute="_compute_credit_balance",
-        currency_field="credit_currency_id",
+        digits=(16, 2),
         help="Credits available to this customer (shared by all contacts of its company) "
         "in the current company.",
     )

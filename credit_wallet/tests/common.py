@@ -319,7 +319,7 @@ class CreditTopupCommon(CreditWalletCommon, AccountPaymentCommon):
                         "payment_method_id", provider.payment_method_ids[:1].id
                     ),
                     "amount": price,
-                    "currency_id": provider.company_id.currency_id.id,
+                    "currency_id": (package or provider.company_id).currency_id.id,
                     "partner_id": partner.id,
                     "operation": "online_direct",
                     "credit_wallet_id": wallet.id,
@@ -506,6 +506,7 @@ class CreditSpendCommon(CreditWalletCommon):
     def create_spend_tx(self, document, amount=None, partner=None, **values):
         """The draft transaction a transaction route creates when the customer picks Credits."""
         field_name = "sale_order_ids" if document._name == "sale.order" else "invoice_ids"
+        amount = document._credit_amount_due() if amount is None else amount
         return (
             self.env["payment.transaction"]
             .sudo()
@@ -513,8 +514,11 @@ class CreditSpendCommon(CreditWalletCommon):
                 {
                     "provider_id": self.credit_provider.id,
                     "payment_method_id": self.credit_method.id,
-                    "amount": document._credit_amount_due() if amount is None else amount,
-                    "currency_id": self.company.currency_id.id,
+                    "amount": amount,
+                    "currency_id": document.currency_id.id,
+                    "credit_amount": document.company_id._credit_from_money(
+                        amount, document.currency_id
+                    ),
                     "partner_id": (partner or self.contact).id,
                     "operation": "online_redirect",
                     field_name: [Command.set(document.ids)],

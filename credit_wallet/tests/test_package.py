@@ -54,7 +54,6 @@ class TestCreditPackage(CreditWalletCommon):
             {"credit_amount": 100.0, "price": 0.0},
             {"credit_amount": 100.0, "price": -5.0},
             {"credit_amount": 0.0, "price": 10.0},
-            {"credit_amount": 90.0, "price": 100.0},
         )
         for values in invalid_values:
             # the database refuses the row, with the constraint's message for the user
@@ -64,7 +63,11 @@ class TestCreditPackage(CreditWalletCommon):
                 mute_logger("odoo.sql_db"),
             ):
                 Package.create({"name": "Broken", **values})
-        for values in invalid_values:
+        # fewer credits than the price buys at the currency's rate (1 credit per dollar)
+        with self.assertRaises(ValidationError) as refusal:
+            Package.create({"name": "Broken", "credit_amount": 90.0, "price": 100.0})
+        self.assertIn("grants fewer credits than its price buys", str(refusal.exception))
+        for values in (*invalid_values, {"credit_amount": 90.0, "price": 100.0}):
             with self.subTest(values=values), self.assertRaises(ValidationError):
                 self.published.with_user(self.manager).write(values)
         self.assertEqual(Package.search_count([]), count)

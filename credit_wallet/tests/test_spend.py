@@ -238,13 +238,13 @@ class TestCreditSpend(CreditSpendCommon):
 
         self.assert_refused_and_unchanged(tx, "is cancelled")
 
-    def test_a_document_in_another_currency_is_refused(self):
+    def test_a_document_in_a_currency_without_a_rate_is_refused(self):
         self.adjust(self.wallet, 500.0)
         currency = self.setup_other_currency("EUR")
         invoice = self.create_invoice(100.0, currency_id=currency.id)
         tx = self.create_spend_tx(invoice, currency_id=currency.id)
 
-        self.assert_refused_and_unchanged(tx, "Credits pay documents in")
+        self.assert_refused_and_unchanged(tx, "Credits do not pay documents in EUR")
 
     def test_a_public_user_cannot_settle_a_credit_payment(self):
         self.adjust(self.wallet, 500.0)

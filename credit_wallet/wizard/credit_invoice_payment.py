@@ -2,6 +2,7 @@ import math
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import float_round
 
 from ..utils import check_company_access
 
@@ -25,20 +26,27 @@ class CreditInvoicePayment(models.TransientModel):
     )
     # read as the user: another company's invoice is refused, not shown
     company_id = fields.Many2one(related="invoice_id.company_id", compute_sudo=False)
-    currency_id = fields.Many2one(related="company_id.currency_id", compute_sudo=False)
+    currency_id = fields.Many2one(related="invoice_id.currency_id", compute_sudo=False)
     partner_id = fields.Many2one(
         related="invoice_id.commercial_partner_id", string="Customer", compute_sudo=False
     )
     amount_residual = fields.Monetary(
         related="invoice_id.amount_residual", string="Amount Due", compute_sudo=False
     )
-    balance = fields.Monetary(string="Credit Balance", compute="_compute_balance")
+    balance = fields.Float(string="Credit Balance", compute="_compute_balance", digits=(16, 2))
     amount = fields.Monetary(
         compute="_compute_amount",
         compute_sudo=False,
         store=True,
         readonly=False,
-        help="Credits to spend on the invoice: at most its amount due and the balance.",
+        help="What to pay of the invoice, in its currency, with credits: at most its amount due "
+        "and what the balance buys.",
+    )
+    credits = fields.Float(
+        string="Credits Taken",
+        compute="_compute_credits",
+        digits=(16, 2),
+        help="The credits the amount takes at the invoice currency's rate (rounded up).",
     )
 
     @api.model_create_multi
@@ -73,7 +81,27 @@ class CreditInvoicePayment(models.TransientModel):
     @api.depends("balance", "amount_residual")
     def _compute_amount(self):
         for wizard in self:
-            wizard.amount = max(min(wizard.amount_residual, wizard.balance), 0.0)
+            company, currency = wizard.company_id, wizard.currency_id
+            rate = company._credit_rate(currency) if company and currency else None
+            affordable = (
+                float_round(
+                    wizard.balance / rate.rate,
+                    precision_rounding=currency.rounding,
+                    rounding_method="DOWN",
+                )
+                if rate
+                else 0.0
+            )
+            wizard.amount = max(min(wizard.amount_residual, affordable), 0.0)
+
+    @api.depends("amount", "currency_id", "company_id")
+    def _compute_credits(self):
+        for wizard in self:
+            wizard.credits = (
+                wizard.company_id._credit_from_money(wizard.amount, wizard.currency_id) or 0.0
+                if wizard.company_id and wizard.currency_id and wizard.amount > 0
+                else 0.0
+            )
 
     def action_pay(self):
         self._check_can_pay()

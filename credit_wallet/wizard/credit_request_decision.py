@@ -14,7 +14,7 @@ class CreditRequestAccept(models.TransientModel):
     currency_id = fields.Many2one(related="request_id.currency_id", compute_sudo=False)
     partner_id = fields.Many2one(related="request_id.partner_id", compute_sudo=False)
     amount = fields.Monetary(related="request_id.amount", compute_sudo=False)
-    credit_amount = fields.Monetary(related="request_id.credit_amount", compute_sudo=False)
+    credit_amount = fields.Float(related="request_id.credit_amount", compute_sudo=False)
     journal_id = fields.Many2one(
         "account.journal",
         string="Received In",

@@ -15,13 +15,13 @@ class CreditWalletAdjustment(models.TransientModel):
     # read as the user: another company's wallet is refused, not shown
     company_id = fields.Many2one(related="wallet_id.company_id", compute_sudo=False)
     currency_id = fields.Many2one(related="wallet_id.currency_id", compute_sudo=False)
-    balance = fields.Monetary(
+    balance = fields.Float(
         related="wallet_id.balance", string="Current Balance", compute_sudo=False
     )
     direction = fields.Selection(
         [("in", "Add credits"), ("out", "Remove credits")], required=True, default="in"
     )
-    amount = fields.Monetary(required=True)
+    amount = fields.Float(string="Credits", required=True, digits=(16, 2))
     reason = fields.Char(required=True)
     account_id = fields.Many2one(
         "account.account",
