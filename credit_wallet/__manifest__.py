@@ -18,6 +18,7 @@
         "data/payment_method_data.xml",
         "data/payment_provider_data.xml",
         "views/payment_templates.xml",
+        "views/website_sale_templates.xml",
         "views/payment_provider_views.xml",
         "views/credit_request_views.xml",
         "views/payment_transaction_views.xml",

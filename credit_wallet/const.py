@@ -6,6 +6,13 @@ CRYPTO_MODE = "crypto"
 CRYPTO_FIELDS = ("credit_crypto_coin", "credit_crypto_network", "credit_crypto_address")
 CREDIT_PROCESS_URL = "/payment/credit/process"
 
+# What stands in the way of paying a document with credits, as the spend rule tells the payment
+# form's hint: the customer is told only of products not payable with credits and of a short
+# balance; every other refusal is the agency's, another customer's or the document's affair.
+CREDIT_OBSTACLE_INELIGIBLE = "ineligible"
+CREDIT_OBSTACLE_BALANCE = "balance"
+CREDIT_OBSTACLE_OTHER = "other"
+
 # Context keys that open a gate only when their value is GATE_TOKEN itself: JSON-RPC clients
 # set context keys and values, never a Python object, so only the add-on's code opens them.
 GATE_TOKEN = object()

@@ -530,10 +530,11 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
 
     def _get_extra_payment_form_values(self, **kwargs):
         values = super()._get_extra_payment_form_values(**kwargs)
-        # payment links name their document: show the Credits balance for it
+        # payment links name their document: show the Credits balance (or why not) for it; a
+        # donation pays no document, whatever its URL names
         # sudo: the link's document, which the payment page itself checked access to
         providers_sudo = request.env["payment.provider"].sudo()
         document = providers_sudo._credit_document_from_kwargs(**kwargs)
-        if document:
+        if document and not kwargs.get("is_donation"):
             values["credit_document"] = document
         return values

@@ -145,6 +145,10 @@ class AccountMove(models.Model):
             return self.env._("%(invoice)s is blocked for payment.", invoice=self.display_name)
         return ""
 
+    def _credit_ineligible_products(self):
+        # product eligibility is a rule of orders: an invoice is paid whatever it bills
+        return self.env["product.product"]
+
     def _credit_fingerprint_content(self):
         # the invoice's state and what it still asks for
         return [self.state, self.currency_id.id, self.amount_total, self.amount_residual]

@@ -207,6 +207,22 @@ class PaymentProvider(models.Model):
                 )
             )
 
+    def _credit_payment_hint(self, document, partner_id, amount):
+        """What the payment form of ``document`` says where Credits would be, when these
+        providers (the form's) leave it out: see _credit_spend_hint.
+
+        Nothing when Credits is offered, or when it is no payment method of the document's
+        company at all (disabled, unpublished): buying credits would change nothing.
+        """
+        if not document or CREDIT_CODE in self.mapped("code"):
+            return {}
+        provider_sudo = self._credit_get_provider(document.company_id)
+        if provider_sudo.state == "disabled" or not provider_sudo.is_published:
+            return {}
+        # portal pages hold their document as the superuser: the rule asks who is signed in
+        document = document.with_env(self.env)
+        return document._credit_spend_hint(self.env["res.partner"].browse(partner_id), amount)
+
     def _credit_payment_option_values(self, partner_id, document):
         """Balance, balance after payment and fingerprint shown beside the Credits option."""
         self.ensure_one()

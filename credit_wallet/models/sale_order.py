@@ -35,15 +35,30 @@ class SaleOrder(models.Model):
             return self.env._("%(order)s has expired.", order=self.name)
         if self.invoice_ids.filtered(lambda invoice: invoice.state == "posted"):
             return self.env._("%(order)s is invoiced: pay its invoice instead.", order=self.name)
-        ineligible = self._credit_payment_lines().product_id.filtered(
+        return ""
+
+    def _credit_ineligible_products(self):
+        self.ensure_one()
+        return self._credit_payment_lines().product_id.filtered(
             lambda product: not product.credit_eligible
         )
-        if ineligible:
-            return self.env._(
-                "%(products)s cannot be paid with credits.",
-                products=", ".join(ineligible.mapped("display_name")),
-            )
-        return ""
+
+    def _credit_cart_line_labels(self):
+        """What the cart says under each line about credits, by line id: "eligible", or
+        "ineligible" in a cart that mixes both (these lines keep Credits out of the payment
+        step). Nothing when the company takes no credits or no line is eligible: credits are then
+        no concern of this cart."""
+        self.ensure_one()
+        if not self.company_id.credit_payment_enabled:
+            return {}
+        lines = self._credit_payment_lines()
+        ineligible_products = self._credit_ineligible_products()
+        ineligible = lines.filtered(lambda line: line.product_id in ineligible_products)
+        if ineligible == lines:
+            return {}
+        return dict.fromkeys((lines - ineligible).ids, "eligible") | dict.fromkeys(
+            ineligible.ids, "ineligible"
+        )
 
     def _credit_fingerprint_content(self):
         # lines, quantities, prices and total

@@ -324,9 +324,12 @@ class TestCreditSpend(CreditSpendCommon):
             Command.create({"product_id": self.flyers.id, "product_uom_qty": 1, "price_unit": 0.0}),
         ]
 
-        self.assertFalse(order._credit_payment_refusal())
+        self.assertFalse(order._credit_spend_refusal(self.contact, order._credit_amount_due()))
         order.order_line.filtered(lambda line: line.product_id == self.flyers).price_unit = 10.0
-        self.assertIn("Printed Flyers", order._credit_payment_refusal())
+        self.assertEqual(
+            order._credit_spend_refusal(self.contact, order._credit_amount_due()),
+            "Printed Flyers cannot be paid with credits.",
+        )
 
     def test_register_payment_does_not_offer_the_credit_payments_journal(self):
         invoice = self.create_invoice(100.0)

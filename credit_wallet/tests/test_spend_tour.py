@@ -1,7 +1,9 @@
-"""Paying with credits in a real browser: the checkout of the shop and an invoice's page."""
+"""Paying with credits in a real browser: the checkout of the shop and an invoice's page; and
+what the checkout says when Credits is not offered."""
 
 from lxml import html
 
+from odoo import Command
 from odoo.tests import HttpCase, tagged
 
 from .common import CreditSpendCommon, CreditTopupCommon
@@ -44,3 +46,39 @@ class TestCreditSpendTour(CreditSpendCommon, CreditTopupCommon, HttpCase):
         self.assertTrue(newest.xpath(".//*[hasclass('o_credit_wallet_type_out')]"))
         self.assertEqual(newest.xpath("./td[4]//a/@href"), [invoice.access_url])
         self.assertEqual(newest.xpath("string(./td[4]//a)").strip(), invoice.name)
+
+
+@tagged("post_install", "-at_install")
+class TestCreditCheckoutHintTour(CreditSpendCommon, CreditTopupCommon, HttpCase):
+    """Why Credits is not offered at the checkout, as the customer reads it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sell_on_the_website()
+        cls.env["product.product"].create(
+            {
+                "name": "Onsite Workshop",
+                "type": "service",
+                "list_price": 60.0,
+                "is_published": True,
+                "taxes_id": [Command.clear()],
+            }
+        )
+
+    def run_checkout_tour(self, tour, balance):
+        """Run ``tour`` as Ada with ``balance`` credits: she leaves with her cart unpaid."""
+        self.adjust(self.wallet, balance)
+
+        self.start_tour("/shop", tour, login="portal_ada")
+
+        cart = self.env["sale.order"].search([("partner_id", "=", self.contact.id)])
+        self.assertRecordValues(cart, [{"state": "draft", "amount_total": 100.0}])
+        self.assertEqual(self.wallet.balance, balance)
+        self.assertFalse(self.spend_entries())
+
+    def test_checkout_names_the_product_credits_cannot_pay(self):
+        self.run_checkout_tour("credit_wallet_checkout_ineligible_tour", 250.0)
+
+    def test_checkout_says_how_many_credits_are_missing(self):
+        self.run_checkout_tour("credit_wallet_checkout_short_balance_tour", 64.0)
