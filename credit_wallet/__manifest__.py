@@ -25,6 +25,8 @@
         "views/credit_ledger_entry_views.xml",
         "views/credit_wallet_views.xml",
         "report/credit_reconciliation_report_views.xml",
+        "report/credit_purchase_receipt.xml",
+        "report/credit_purchase_receipt_templates.xml",
         "views/credit_audit_finding_views.xml",
         "views/credit_package_views.xml",
         "views/credit_conversion_rate_views.xml",

@@ -7,7 +7,7 @@ import pytz
 from werkzeug.exceptions import NotFound
 
 from odoo import http
-from odoo.http import request
+from odoo.http import content_disposition, request
 from odoo.tools.mimetypes import guess_mimetype
 from odoo.tools.misc import format_amount, format_datetime
 
@@ -158,6 +158,7 @@ class CreditWalletPortal(PortalAccount):
             "entries": entries_sudo,
             "history_rows": self._credit_history_rows(entries_sudo, company_sudo.currency_id),
             "reference_urls": self._credit_reference_urls(entries_sudo),
+            "receipt_urls": self._credit_receipt_urls(entries_sudo),
             "pager": pager,
             "past_end": past_end,
             "date_from": date_start and date_start.isoformat(),
@@ -218,6 +219,57 @@ class CreditWalletPortal(PortalAccount):
             for entry in entries_sudo
             if entry.reference
         }
+
+    def _credit_receipt_urls(self, entries_sudo):
+        """Receipt URL of each purchase entry of the history, by entry id: one per purchase,
+        on the entry of its bought credits."""
+        return {
+            entry.id: f"/my/credits/receipt/{entry.payment_transaction_id.id}"
+            for entry in entries_sudo
+            if entry.kind == "purchase"
+            and not entry.payment_transaction_id._credit_receipt_refusal()
+        }
+
+    # -------------------------------------------------------------------------
+    # /my/credits/receipt
+    # -------------------------------------------------------------------------
+
+    @http.route("/my/credits/receipt/<int:transaction_id>", type="http", auth="user", website=True)
+    def portal_my_credit_receipt(self, transaction_id, **kwargs):
+        """The receipt of one of the customer's credit purchases (PDF; the printable page
+        where Odoo cannot print PDFs). Anything else is not found."""
+        user = request.env.user
+        wallet_sudo = user._credit_hub_available() and user._credit_wallet_sudo()
+        if not wallet_sudo:
+            raise NotFound()
+        # sudo: the purchases of the signed-in customer's own wallet only (the domain)
+        purchase_sudo = (
+            request.env["payment.transaction"]
+            .sudo()
+            .search(
+                [
+                    ("id", "=", transaction_id),
+                    ("credit_wallet_id", "=", wallet_sudo.id),
+                    (
+                        "credit_wallet_id.partner_id",
+                        "=",
+                        user.partner_id.commercial_partner_id.id,
+                    ),
+                ]
+            )
+        )
+        if not purchase_sudo or purchase_sudo._credit_receipt_refusal():
+            raise NotFound()
+        filename, content, file_format = purchase_sudo._credit_render_receipt(html_fallback=True)
+        headers = [("Content-Length", len(content))]
+        if file_format == "pdf":
+            headers += [
+                ("Content-Type", "application/pdf"),
+                ("Content-Disposition", content_disposition(filename)),
+            ]
+        else:
+            headers.append(("Content-Type", "text/html; charset=utf-8"))
+        return request.make_response(content, headers=headers)
 
     # -------------------------------------------------------------------------
     # /my/credits/requests

@@ -1,8 +1,17 @@
-from odoo import api, fields, models
+import base64
+import logging
+import threading
+
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.modules.registry import Registry
 from odoo.tools import SQL
 
 from ..utils import check_company_access
+
+_logger = logging.getLogger(__name__)
+
+RECEIPT_REPORT = "credit_wallet.action_report_credit_purchase_receipt"
 
 
 class PaymentTransaction(models.Model):
@@ -409,10 +418,97 @@ class PaymentTransaction(models.Model):
         self.payment_id = payment
         return payment
 
+    # -------------------------------------------------------------------------
+    # Confirmation email and receipt
+    # -------------------------------------------------------------------------
+
     def _credit_send_purchase_confirmation(self):
+        """Email the customer their new credits, with the receipt, once the grant has committed.
+
+        wkhtmltopdf prints the receipt by loading its assets from this server: under the
+        wallet's lock it would hold every movement of the wallet meanwhile, and a failure
+        must neither undo nor delay the grant.
+        """
+        self.ensure_one()
+        if getattr(threading.current_thread(), "testing", False) or (
+            self.env.registry.in_test_mode()
+        ):
+            # tests never commit: send at once, as Odoo's mail.mail.send_after_commit does
+            self._credit_email_purchase_confirmation()
+            return
+        dbname, purchase_id = self.env.cr.dbname, self.id
+
+        @self.env.cr.postcommit.add
+        def email_after_commit():
+            try:
+                with Registry(dbname).cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    purchase = env["payment.transaction"].browse(purchase_id).exists()
+                    purchase._credit_email_purchase_confirmation()
+            except Exception:
+                _logger.exception("Confirmation email of credit purchase %s not sent", purchase_id)
+
+    def _credit_email_purchase_confirmation(self):
         self.ensure_one()
         template = self.env.ref(
             "credit_wallet.mail_template_credit_purchase", raise_if_not_found=False
         )
-        if template and self.partner_id.email:
-            template.send_mail(self.id, email_layout_xmlid="mail.mail_notification_light")
+        if not template or not self.partner_id.email:
+            return
+        receipt = self._credit_render_receipt()
+        attachments = [(receipt[0], base64.b64encode(receipt[1]))] if receipt else []
+        template.with_context(credit_receipt_attached=bool(receipt)).send_mail(
+            self.id,
+            email_layout_xmlid="mail.mail_notification_light",
+            email_values={"attachments": attachments},
+        )
+
+    def _credit_receipt_refusal(self):
+        """Why this transaction has no receipt, or "": a credit purchase has one once its
+        credits were granted."""
+        self.ensure_one()
+        if not self.credit_wallet_id:
+            return self.env._(
+                "%(reference)s is not a credit purchase: it has no receipt.",
+                reference=self.reference,
+            )
+        # sudo: whether the ledger holds its purchase entry, for a transaction the caller reads
+        entries_sudo = self.sudo().credit_entry_ids
+        if self.state != "done" or "purchase" not in entries_sudo.mapped("kind"):
+            return self.env._(
+                "%(reference)s has no receipt: its credits were not granted.",
+                reference=self.reference,
+            )
+        return ""
+
+    def _credit_receipt_filename(self):
+        """The receipt's file name without extension, in the customer's language."""
+        self.ensure_one()
+        lang = self.partner_id.lang or self.company_id.partner_id.lang
+        return self.with_context(lang=lang).env._("Receipt %(reference)s", reference=self.reference)
+
+    def _credit_render_receipt(self, html_fallback=False):
+        """The receipt as (file name, content, format): a PDF, or, where Odoo cannot print
+        one (wkhtmltopdf missing or failing), the HTML page if ``html_fallback``, else None.
+
+        In tests, Odoo's report engine gives the HTML page instead of a PDF.
+        """
+        self.ensure_one()
+        reports = self.env["ir.actions.report"].with_company(self.company_id)
+        try:
+            content, file_format = reports._render_qweb_pdf(RECEIPT_REPORT, self.ids)
+        except UserError as error:
+            _logger.info("No PDF receipt for %s: %s", self.reference, error.args[0])
+            if not html_fallback:
+                return None
+            content, file_format = reports._render_qweb_html(RECEIPT_REPORT, self.ids)
+        return f"{self._credit_receipt_filename()}.{file_format}", content, file_format
+
+    def action_credit_print_receipt(self):
+        """The receipt of these purchases, as the Print menu gives it."""
+        check_company_access(self, "read")
+        for tx in self:
+            refusal = tx._credit_receipt_refusal()
+            if refusal:
+                raise UserError(refusal)
+        return self.env.ref(RECEIPT_REPORT).report_action(self)

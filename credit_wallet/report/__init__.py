@@ -1,1 +1,1 @@
-from . import credit_reconciliation_report
+from . import credit_purchase_receipt, credit_reconciliation_report

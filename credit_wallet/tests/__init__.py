@@ -20,6 +20,8 @@ from . import (
     test_portal_tour,
     test_posting,
     test_purchase_life,
+    test_receipt,
+    test_receipt_tour,
     test_request,
     test_request_portal,
     test_request_tour,

@@ -176,6 +176,19 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
         }
         self.assertEqual(changes, {}, msg)
 
+    def new_colleague_portal_user(self, login="portal_bea"):
+        """A portal account (password: the login) for Bea, another contact of Brightline."""
+        colleague = self.env["res.partner"].create(
+            {"name": "Bea Brightline", "parent_id": self.customer.id, "email": "bea@bright.test"}
+        )
+        return new_test_user(
+            self.env,
+            login=login,
+            password=login,
+            groups="base.group_portal",
+            partner_id=colleague.id,
+        )
+
     def adjust(self, wallet, amount, reason="Test adjustment", user=None):
         """Post ``amount`` (signed) through the manager's adjustment wizard."""
         wizard = (

@@ -13,7 +13,7 @@ from lxml import html
 from PIL import Image
 
 from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.credit_wallet.controllers.portal import PROOF_MAX_BYTES
@@ -157,16 +157,7 @@ class TestCreditRequestsPage(CreditRequestPortalCase):
 
     def test_every_contact_of_the_customer_sees_its_requests(self):
         request = self.open_request()
-        colleague = self.env["res.partner"].create(
-            {"name": "Bea Brightline", "parent_id": self.customer.id, "email": "bea@bright.test"}
-        )
-        new_test_user(
-            self.env,
-            login="portal_bea",
-            password="portal_bea",
-            groups="base.group_portal",
-            partner_id=colleague.id,
-        )
+        self.new_colleague_portal_user()
         self.authenticate("portal_bea", "portal_bea")
 
         self.assertEqual([row["name"] for row in self.rows(self.get_page())], [request.name])
