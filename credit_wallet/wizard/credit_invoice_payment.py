@@ -40,6 +40,11 @@ class CreditInvoicePayment(models.TransientModel):
         readonly=False,
         help="Credits to spend on the invoice: at most its amount due and the balance.",
     )
+    balance_after = fields.Monetary(
+        string="Balance After Payment",
+        compute="_compute_balance_after",
+        help="The customer's credits once this payment is made.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -74,6 +79,11 @@ class CreditInvoicePayment(models.TransientModel):
     def _compute_amount(self):
         for wizard in self:
             wizard.amount = max(min(wizard.amount_residual, wizard.balance), 0.0)
+
+    @api.depends("balance", "amount")
+    def _compute_balance_after(self):
+        for wizard in self:
+            wizard.balance_after = wizard.balance - wizard.amount
 
     def action_pay(self):
         self._check_can_pay()
