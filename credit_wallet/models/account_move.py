@@ -219,6 +219,19 @@ class AccountMove(models.Model):
         returnable = sum(tx._credit_returnable_amount() for tx in self._credit_spendings())
         return self.currency_id.round(max(min(returnable, self.amount_residual), 0.0))
 
+    def action_credit_open_return(self):
+        """Return to Credits: a dialog states the amount before anything moves."""
+        self.ensure_one()
+        self._check_credit_return()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Return to Credits"),
+            "res_model": "credit.note.return",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_credit_note_id": self.id},
+        }
+
     def action_credit_return(self):
         self._check_credit_return()
         self._credit_return_notes()

@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -153,22 +155,32 @@ class CreditRequest(models.Model):
         return requests
 
     def _schedule_review(self, note=None):
-        """An activity for the company's credit managers: a request waits for a decision."""
+        """One "Review credit request" activity per request, for the company's reviewer: the
+        request waits for a decision. A request that already has its activity keeps it, with
+        ``note`` added."""
+        todo = self.env.ref("mail.mail_activity_data_todo")
         for request in self:
-            for manager in self.env["res.users"]._credit_managers(request.company_id):
-                request.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    user_id=manager.id,
-                    summary=self.env._("Review credit request"),
-                    note=note
-                    or self.env._(
-                        "%(customer)s paid %(amount)s by %(method)s for %(credits)s of credits.",
-                        customer=request.partner_id.display_name,
-                        amount=format_amount(self.env, request.amount, request.currency_id),
-                        method=request.payment_method_id.name,
-                        credits=format_amount(self.env, request.credit_amount, request.currency_id),
-                    ),
-                )
+            review = request.activity_ids.filtered(lambda act: act.activity_type_id == todo)
+            if review:
+                if note:
+                    review.note = Markup("%s<p>%s</p>") % (review[:1].note or "", note)
+                continue
+            reviewer = self.env["res.users"]._credit_request_reviewer(request.company_id)
+            if not reviewer:
+                continue
+            request.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=reviewer.id,
+                summary=self.env._("Review credit request"),
+                note=note
+                or self.env._(
+                    "%(customer)s paid %(amount)s by %(method)s for %(credits)s of credits.",
+                    customer=request.partner_id.display_name,
+                    amount=format_amount(self.env, request.amount, request.currency_id),
+                    method=request.payment_method_id.name,
+                    credits=format_amount(self.env, request.credit_amount, request.currency_id),
+                ),
+            )
 
     def _send_customer_email(self, template_xmlid):
         template = self.env.ref(template_xmlid, raise_if_not_found=False)

@@ -51,6 +51,24 @@ class PaymentTransaction(models.Model):
         "credit.request", "payment_transaction_id", string="Credit Request", readonly=True
     )
 
+    # Odoo's state of the payment, read as the agency says it: a purchase whose request was
+    # rejected is cancelled in Odoo and "Rejected" to the customer and the agency
+    # sudo: whoever reads the payment sees whether its request was rejected
+    credit_purchase_state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("pending", "Pending"),
+            ("authorized", "Authorized"),
+            ("done", "Confirmed"),
+            ("cancel", "Canceled"),
+            ("error", "Error"),
+            ("rejected", "Rejected"),
+        ],
+        string="Purchase Status",
+        compute="_compute_credit_purchase_state",
+        compute_sudo=True,
+    )
+
     credit_journal_id = fields.Many2one(
         "account.journal",
         string="Received In",
@@ -59,6 +77,12 @@ class PaymentTransaction(models.Model):
         help="The journal that received the money of an accepted credit request, said by the "
         "credit manager who accepted it; the provider's journal otherwise.",
     )
+
+    @api.depends("state", "credit_request_ids.state")
+    def _compute_credit_purchase_state(self):
+        for tx in self:
+            rejected = tx.state == "cancel" and "rejected" in tx.credit_request_ids.mapped("state")
+            tx.credit_purchase_state = "rejected" if rejected else tx.state
 
     # -------------------------------------------------------------------------
     # Payment flow hooks

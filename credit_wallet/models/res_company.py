@@ -51,6 +51,12 @@ class ResCompany(models.Model):
         domain="[('type', 'in', ('bank', 'cash'))]",
         help="Proposed when accepting a cryptocurrency credit request: where the coins arrive.",
     )
+    credit_request_reviewer_id = fields.Many2one(
+        "res.users",
+        string="Requests Reviewed by",
+        help="The credit manager who gets the review activity of each credit request; the "
+        "first credit manager of the company when empty.",
+    )
     credit_test_payments_allowed = fields.Boolean(
         string="Credits from Test Payments",
         help="Grant credits for payments of providers in test mode. Off in production: a "

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -18,6 +18,13 @@ class ResConfigSettings(models.TransientModel):
     )
     credit_crypto_journal_id = fields.Many2one(
         related="company_id.credit_crypto_journal_id", readonly=False
+    )
+    credit_request_reviewer_id = fields.Many2one(
+        related="company_id.credit_request_reviewer_id", readonly=False
+    )
+    # who may review the company's credit requests
+    credit_manager_user_ids = fields.Many2many(
+        "res.users", compute="_compute_credit_manager_user_ids"
     )
     credit_test_payments_allowed = fields.Boolean(
         related="company_id.credit_test_payments_allowed", readonly=False
@@ -40,3 +47,10 @@ class ResConfigSettings(models.TransientModel):
     credit_custom_amount_max = fields.Float(
         related="company_id.credit_custom_amount_max", readonly=False
     )
+
+    @api.depends("company_id")
+    def _compute_credit_manager_user_ids(self):
+        for settings in self:
+            settings.credit_manager_user_ids = self.env["res.users"]._credit_managers(
+                settings.company_id
+            )

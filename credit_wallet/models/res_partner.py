@@ -29,6 +29,13 @@ class ResPartner(models.Model):
         "setting. Each agency company decides for itself.",
     )
 
+    credit_autopay_effective = fields.Char(
+        string="Auto-Pay Here",
+        compute="_compute_credit_autopay_effective",
+        help="Whether this customer's invoices of the current company are paid from credits "
+        "now, when the choice leaves it to the company or credit payments are off.",
+    )
+
     @api.model_create_multi
     def create(self, vals_list):
         # a new contact restricted to a company shares its customer's wallets too
@@ -82,6 +89,23 @@ class ResPartner(models.Model):
             partner.credit_balance = balances.get(partner.commercial_partner_id, 0.0)
             partner.credit_currency_id = self.env.company.currency_id
 
+    @api.depends_context("company")
+    @api.depends("credit_autopay", "commercial_partner_id.credit_autopay")
+    def _compute_credit_autopay_effective(self):
+        company = self.env.company
+        for partner in self:
+            choice = partner.commercial_partner_id.credit_autopay
+            enabled = company.credit_payment_enabled and _credit_autopay_on(choice, company)
+            if choice == "company":
+                label = self.env._("(on)") if enabled else self.env._("(off)")
+            elif choice == "always" and not enabled:
+                label = self.env._(
+                    "(off: credit payments are off in %(company)s)", company=company.name
+                )
+            else:
+                label = ""
+            partner.credit_autopay_effective = label
+
     def action_credit_open_wallet(self):
         self.ensure_one()
         wallet = self.env["credit.wallet"]._get_wallet(self)
@@ -112,7 +136,13 @@ class ResPartner(models.Model):
     def _credit_autopay_enabled(self, company):
         """Whether this customer's invoices of ``company`` are paid from credits at once."""
         self.ensure_one()
-        choice = self.commercial_partner_id.with_company(company).credit_autopay
-        if choice in ("always", "never"):
-            return choice == "always"
-        return company.credit_autopay_default
+        return _credit_autopay_on(
+            self.commercial_partner_id.with_company(company).credit_autopay, company
+        )
+
+
+def _credit_autopay_on(choice, company):
+    """Whether a customer's auto-pay ``choice`` pays their invoices of ``company``."""
+    if choice in ("always", "never"):
+        return choice == "always"
+    return company.credit_autopay_default

@@ -60,3 +60,11 @@ class ResUsers(models.Model):
             and user != root
             and company in user.company_ids
         )
+
+    @api.model
+    def _credit_request_reviewer(self, company):
+        """The credit manager who reviews the credit requests of ``company``: the one its
+        settings name, while still a credit manager there, else the first one appointed."""
+        managers = self._credit_managers(company)
+        reviewer = company.credit_request_reviewer_id
+        return reviewer if reviewer in managers else managers.sorted("id")[:1]

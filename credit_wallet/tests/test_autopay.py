@@ -2,7 +2,7 @@
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from .common import CreditSpendCommon, CreditTopupCommon
 
@@ -141,6 +141,34 @@ class TestCreditAutopay(CreditAutopayCommon):
         invoice = self.post_invoice(100.0)
         self.assertEqual(invoice.payment_state, "not_paid")
         self.assertFalse(self.shortfall_emails(invoice), "not an auto-pay customer")
+
+    def test_the_customer_form_shows_what_the_choice_does_in_the_current_company(self):
+        other_company = self.setup_other_company()["company"]
+        other_company.write({"credit_payment_enabled": True, "credit_autopay_default": True})
+        self.company.credit_autopay_default = False
+        self.customer.credit_autopay = "company"
+
+        here = Form(self.customer.with_company(self.company))
+        self.assertEqual(here.credit_autopay_effective, "(off)", "As the Company Does (off)")
+        self.assertEqual(
+            Form(self.customer.with_company(other_company)).credit_autopay_effective, "(on)"
+        )
+        self.assertEqual(self.contact.credit_autopay_effective, "(off)", "its company's choice")
+
+        # the form follows the choice before it is saved
+        here.credit_autopay = "always"
+        self.assertEqual(here.credit_autopay_effective, "", "the choice says it all")
+        here.credit_autopay = "never"
+        self.assertEqual(here.credit_autopay_effective, "")
+        here.credit_autopay = "company"
+        self.assertEqual(here.credit_autopay_effective, "(off)")
+
+        self.customer.credit_autopay = "always"
+        self.company.credit_payment_enabled = False
+        self.assertEqual(
+            self.customer.credit_autopay_effective,
+            f"(off: credit payments are off in {self.company.name})",
+        )
 
     def test_an_invoice_reset_to_draft_and_posted_again_is_paid_once(self):
         self.adjust(self.wallet, 500.0)

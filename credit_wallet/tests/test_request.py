@@ -31,6 +31,8 @@ class CreditRequestCommon(CreditTopupCommon):
         )
         cls.company.credit_crypto_journal_id = cls.crypto_journal
         cls.company.credit_proof_required = False
+        # the credit manager who gets the review activities
+        cls.company.credit_request_reviewer_id = cls.manager
 
     @classmethod
     def copy_provider_to_company(cls, xmlid):
@@ -108,7 +110,7 @@ class TestCreditRequest(CreditRequestCommon):
         self.assertTrue(request.name.startswith("CRQ/"))
         self.assertEqual(self.wallet.balance, 0.0)
         self.assertFalse(self.credit_entries(tx))
-        self.assertTrue(self.manager_activities(request), "the credit managers are asked to review")
+        self.assertTrue(self.manager_activities(request), "the reviewer is asked to review")
         email = request.message_ids.filtered(lambda m: request.name in (m.subject or ""))
         self.assertEqual(email.partner_ids, self.contact)
         self.assertIn(tx.reference, email.body)

@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import CreditSpendCommon
 
@@ -62,6 +62,26 @@ class TestCreditInvoicePaymentWizard(CreditSpendCommon):
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(self.wallet.balance, 400.0)
         self.assertFalse(invoice.credit_payment_available)
+
+    def test_the_wizard_shows_the_balance_after_payment(self):
+        self.adjust(self.wallet, 150.0)
+        invoice = self.create_invoice(100.0)
+        dialog = Form(
+            self.env["credit.invoice.payment"]
+            .with_user(self.billing_user)
+            .with_context(default_invoice_id=invoice.id)
+        )
+        self.assertEqual(
+            (dialog.balance, dialog.amount, dialog.balance_after), (150.0, 100.0, 50.0)
+        )
+
+        dialog.amount = 30.0
+        self.assertEqual(dialog.balance_after, 120.0)
+        dialog.save().action_pay()
+
+        self.assertEqual(self.wallet.balance, 120.0, "the balance the dialog announced")
+        self.assertEqual(invoice.amount_residual, 70.0)
+        self.assert_invariants()
 
     def assert_wizard_refused(self, wizard, message):
         invoice = wizard.invoice_id

@@ -1,6 +1,6 @@
 from odoo import Command
-from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, tagged
 
 from .common import CreditSpendCommon
 
@@ -21,6 +21,13 @@ class TestCreditReturns(CreditSpendCommon):
             note.invoice_line_ids.price_unit = amount
         note.action_post()
         return note
+
+    def credit_paid_invoice(self, amount=100.0):
+        """An invoice of ``amount`` paid with as many credits, the wallet empty after."""
+        self.adjust(self.wallet, amount)
+        invoice = self.create_invoice(amount)
+        self.pay_with_credits(invoice)
+        return invoice
 
     def refund_entries(self):
         return self.wallet.entry_ids.filtered(lambda e: e.kind == "return")
@@ -66,10 +73,61 @@ class TestCreditReturns(CreditSpendCommon):
         self.assertEqual(note.credit_returnable_amount, 0.0)
         self.assert_invariants()
 
+    def open_return(self, note, user=None):
+        """Return to Credits on the credit note: the dialog it opens, nothing moved yet."""
+        user = user or self.billing_user
+        action = note.with_user(user).action_credit_open_return()
+        return Form(self.env[action["res_model"]].with_user(user).with_context(**action["context"]))
+
+    def test_return_to_credits_states_the_amount_before_returning_it(self):
+        invoice = self.credit_paid_invoice()
+        note = self.credit_note(invoice, amount=80.0)
+
+        dialog = self.open_return(note)
+
+        self.assertEqual(dialog.amount, 80.0, "what the note owes, within what credits paid")
+        self.assertEqual((dialog.credit_note_id, dialog.invoice_id), (note, invoice))
+        self.assertEqual(self.wallet.balance, 0.0, "nothing moves before the confirmation")
+        self.assertEqual(note.payment_state, "not_paid")
+
+        dialog.save().action_return()
+
+        self.assertEqual(self.wallet.balance, 80.0)
+        self.assertEqual(self.refund_entries().amount, 80.0)
+        self.assertEqual(note.payment_state, "paid")
+        self.assert_invariants()
+
+    def test_a_return_whose_amount_changed_since_it_was_shown_is_refused(self):
+        invoice = self.credit_paid_invoice()
+        note = self.credit_note(invoice)
+        dialog = self.open_return(note).save()
+        self.assertEqual(dialog.amount, 100.0)
+        # meanwhile, 40 of the note is refunded in money: 60 is left to return
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=note.ids
+        ).create({"amount": 40.0})._create_payments()
+
+        with self.assertRaisesRegex(UserError, "now returns .*60.00.* not the .*100.00"):
+            dialog.action_return()
+        self.assertEqual(self.wallet.balance, 0.0)
+        self.assertFalse(self.refund_entries())
+
+        dialog = self.open_return(note)
+        self.assertEqual(dialog.amount, 60.0, "opened again, the dialog says what is left")
+
+    def test_return_to_credits_is_not_offered_without_credits_to_return(self):
+        invoice = self.credit_paid_invoice()
+        note = self.credit_note(invoice)
+
+        with self.assertRaises(AccessError):
+            self.open_return(note, user=self.credit_user)
+        note.action_credit_return()
+        with self.assertRaisesRegex(UserError, "nothing to return"):
+            self.open_return(note)
+        self.assertEqual(self.wallet.balance, 100.0, "returned once")
+
     def test_credit_notes_give_back_at_most_what_credits_paid_and_never_twice(self):
-        self.adjust(self.wallet, 100.0)
-        invoice = self.create_invoice(100.0)
-        self.pay_with_credits(invoice)
+        invoice = self.credit_paid_invoice()
 
         first = self.credit_note(invoice, amount=30.0)
         first.action_credit_return()
@@ -122,9 +180,7 @@ class TestCreditReturns(CreditSpendCommon):
         self.assertEqual(self.wallet.balance, 0.0)
 
     def test_only_billing_users_return_credits(self):
-        self.adjust(self.wallet, 100.0)
-        invoice = self.create_invoice(100.0)
-        self.pay_with_credits(invoice)
+        invoice = self.credit_paid_invoice()
         note = self.credit_note(invoice)
 
         for user in (self.credit_user, self.portal_user):
@@ -222,9 +278,7 @@ class TestCreditReturns(CreditSpendCommon):
         self.assertEqual(spend_tx.credit_returned_amount, 0.0)
 
     def test_return_entries_cannot_be_reversed_in_the_ledger(self):
-        self.adjust(self.wallet, 100.0)
-        invoice = self.create_invoice(100.0)
-        self.pay_with_credits(invoice)
+        invoice = self.credit_paid_invoice()
         self.credit_note(invoice).action_credit_return()
 
         with self.assertRaisesRegex(UserError, "credit note"):
@@ -298,9 +352,7 @@ class TestCreditReturns(CreditSpendCommon):
         self.assert_invariants()
 
     def test_a_credit_note_whose_credits_came_back_stays_posted(self):
-        self.adjust(self.wallet, 40.0)
-        invoice = self.create_invoice(40.0)
-        self.pay_with_credits(invoice)
+        invoice = self.credit_paid_invoice(40.0)
         note = self.credit_note(invoice)
         note.action_credit_return()
         self.assertEqual(self.wallet.balance, 40.0)

@@ -48,6 +48,11 @@ class CreditInvoicePayment(models.TransientModel):
         digits=(16, 2),
         help="The credits the amount takes at the invoice currency's rate (rounded up).",
     )
+    balance_after = fields.Monetary(
+        string="Balance After Payment",
+        compute="_compute_balance_after",
+        help="The customer's credits once this payment is made.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -102,6 +107,11 @@ class CreditInvoicePayment(models.TransientModel):
                 if wizard.company_id and wizard.currency_id and wizard.amount > 0
                 else 0.0
             )
+
+    @api.depends("balance", "amount")
+    def _compute_balance_after(self):
+        for wizard in self:
+            wizard.balance_after = wizard.balance - wizard.amount
 
     def action_pay(self):
         self._check_can_pay()

@@ -129,7 +129,7 @@ registry.category("web_tour.tours").add("credit_wallet_screenshot_ledger", {
         {
             content: "The ledger lists movements in and out with their running balance",
             trigger:
-                ".o_list_view:has(.o_data_row td[name='entry_type'] .text-bg-success):has(td[name='entry_type'] .text-bg-warning) td[name='running_balance']",
+                ".o_list_view:has(.o_data_row td[name='entry_type'] .text-bg-success):has(td[name='entry_type'] .text-bg-300) td[name='running_balance']",
         },
         {
             content: "and the journal entry of the newest",
