@@ -151,12 +151,13 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
 
     @staticmethod
     def _credit_published_packages(company, currency):
-        """The packages on sale on the website of ``company``, in ``currency``."""
+        """The packages on sale on the website of ``company``, in ``currency``, at today's
+        rate."""
         # sudo: the company's published catalogue, on sale to every customer of its website
         packages_sudo = request.env["credit.package"].sudo()
         return packages_sudo.search(
             [*packages_sudo._get_published_domain(company), ("currency_id", "=", currency.id)]
-        )
+        )._credit_sellable()
 
     def _credit_check_package(self, company, currency, package_id):
         package_id = self._cast_as_int(package_id)

@@ -130,7 +130,9 @@ class CreditConversionRate(models.Model):
     @api.model
     def _credit_checked_rate(self, rate):
         """``rate`` as a number of credits per unit, or a clear refusal."""
-        if isinstance(rate, bool) or not isinstance(rate, int | float):
+        if isinstance(rate, bool):
+            rate = math.nan
+        elif not isinstance(rate, int | float):
             try:
                 rate = float(rate)
             except (TypeError, ValueError):

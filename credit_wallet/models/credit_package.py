@@ -89,6 +89,14 @@ class CreditPackage(models.Model):
         self.ensure_one()
         return self.company_id._credit_from_money(self.price, self.currency_id)
 
+    def _credit_sellable(self):
+        """The packages that can be sold today: their currency has a rate and their credits are
+        at least what their price buys (a rate changed after the package was made)."""
+        return self.filtered(
+            lambda package: (bought := package._credit_price_credits()) is not None
+            and package.company_id._credit_compare(package.credit_amount, bought) >= 0
+        )
+
     @api.model
     def _get_published_domain(self, company):
         return [("is_published", "=", True), ("company_id", "=", company.id)]

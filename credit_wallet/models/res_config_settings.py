@@ -38,6 +38,12 @@ class ResConfigSettings(models.TransientModel):
     credit_low_balance_threshold = fields.Float(
         related="company_id.credit_low_balance_threshold", readonly=False
     )
+    credit_rounding = fields.Selection(related="company_id.credit_rounding", readonly=False)
+    credit_value = fields.Float(related="company_id.credit_value")
+    credit_exchange_account_id = fields.Many2one(
+        related="company_id.credit_exchange_account_id", readonly=False
+    )
+    credit_unit_fixed = fields.Boolean(compute="_compute_credit_unit_fixed")
     credit_custom_amount_allowed = fields.Boolean(
         related="company_id.credit_custom_amount_allowed", readonly=False
     )
@@ -47,6 +53,12 @@ class ResConfigSettings(models.TransientModel):
     credit_custom_amount_max = fields.Float(
         related="company_id.credit_custom_amount_max", readonly=False
     )
+
+    @api.depends("company_id")
+    def _compute_credit_unit_fixed(self):
+        # the rounding and the company currency's rate are fixed once credits moved
+        for settings in self:
+            settings.credit_unit_fixed = settings.company_id._credit_has_movements()
 
     @api.depends("company_id")
     def _compute_credit_manager_user_ids(self):

@@ -9,6 +9,7 @@ from . import (
     test_buy_input,
     test_buy_tour,
     test_companies,
+    test_credit_unit,
     test_company_boundaries,
     test_company_setup,
     test_customer_credit_account,

@@ -600,7 +600,9 @@ class TestCreditPaymentThroughTheRoutes(CreditTransactionRouteCase):
         self.assertEqual(urlsplit(response.headers["Location"]).path, "/payment/status")
         tx = self.env["payment.transaction"].search([("reference", "=", form_data["reference"])])
         self.assertEqual(tx.state, "error")
-        self.assertEqual(tx.state_message, "Your balance of 50.00 credits does not cover 100.00 credits.")
+        self.assertEqual(
+            tx.state_message, "Your balance of 50.00 credits does not cover 100.00 credits."
+        )
         self.assertEqual(self.wallet.balance, 50.0)
         self.assertFalse(self.spend_entries())
         self.assertEqual((self.order.state, self.order.amount_paid), ("sent", 0.0))

@@ -48,9 +48,10 @@ class CreditInvoicePayment(models.TransientModel):
         digits=(16, 2),
         help="The credits the amount takes at the invoice currency's rate (rounded up).",
     )
-    balance_after = fields.Monetary(
+    balance_after = fields.Float(
         string="Balance After Payment",
         compute="_compute_balance_after",
+        digits=(16, 2),
         help="The customer's credits once this payment is made.",
     )
 
@@ -108,10 +109,10 @@ class CreditInvoicePayment(models.TransientModel):
                 else 0.0
             )
 
-    @api.depends("balance", "amount")
+    @api.depends("balance", "credits")
     def _compute_balance_after(self):
         for wizard in self:
-            wizard.balance_after = wizard.balance - wizard.amount
+            wizard.balance_after = wizard.balance - wizard.credits
 
     def action_pay(self):
         self._check_can_pay()
