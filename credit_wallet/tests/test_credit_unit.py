@@ -136,7 +136,9 @@ class TestCreditsInAForeignCurrency(CreditForeignCurrencyCommon):
                 (self.credit_account, 3.2),
             ],
         )
-        receivable_line = entry.move_id.line_ids.filtered(lambda l: l.account_id == self.receivable)
+        receivable_line = entry.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.receivable
+        )
         self.assertEqual(receivable_line.amount_currency, -3.51)
         self.assertTrue(receivable_line.reconciled)
         self.assertEqual(self.credit_account_balance(), 6.8)
