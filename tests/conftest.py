@@ -47,13 +47,20 @@ def db(module_database):
 
 
 def assert_books_match_wallets(db, company_id):
-    """DESIGN.md invariant 3: wallets sum to the Customer Credit account balance."""
+    """DESIGN.md invariant 3: the credits in wallets times a credit's value (1 / the company
+    currency's rate) is the Customer Credit account balance."""
     db.execute(
-        """SELECT (SELECT COALESCE(SUM(balance), 0) FROM credit_wallet WHERE company_id = c.id),
+        """SELECT ROUND((SELECT COALESCE(SUM(balance), 0) FROM credit_wallet
+                          WHERE company_id = c.id)
+                        / COALESCE((SELECT rate FROM credit_conversion_rate r
+                                     WHERE r.company_id = c.id AND r.active
+                                       AND r.currency_id = c.currency_id), 1),
+                        currency.decimal_places),
                   (SELECT COALESCE(SUM(l.credit - l.debit), 0) FROM account_move_line l
                     WHERE l.company_id = c.id AND l.account_id = c.credit_account_id
                       AND l.parent_state = 'posted')
-             FROM res_company c WHERE c.id = %s""",
+             FROM res_company c JOIN res_currency currency ON currency.id = c.currency_id
+            WHERE c.id = %s""",
         [company_id],
     )
     wallets_total, account_balance = db.fetchone()

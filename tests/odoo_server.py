@@ -589,8 +589,9 @@ def poll_payment_status(server, cookies):
     return jsonrpc(f"{server.url}/payment/status/poll", {}, cookies)
 
 
-def create_invoices(server, partner_id, amounts):
-    """Posted invoices of ``amounts`` (one service line, no tax) for ``partner_id``, sent.
+def create_invoices(server, partner_id, amounts, currency_id=None):
+    """Posted invoices of ``amounts`` (one service line, no tax) for ``partner_id``, sent, in
+    ``currency_id`` (the company's by default).
 
     Sent, as invoices customers pay online are: paying an unsent one makes Odoo's
     post-processing email it, whose PDF needs wkhtmltopdf.
@@ -603,6 +604,7 @@ def create_invoices(server, partner_id, amounts):
             {
                 "move_type": "out_invoice",
                 "partner_id": partner_id,
+                **({"currency_id": currency_id} if currency_id else {}),
                 "invoice_line_ids": [
                     (
                         0,

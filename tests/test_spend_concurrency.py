@@ -32,6 +32,8 @@ from odoo_server import (
 RACE_ROUNDS = 5
 DOUBLE_SUBMITS = 8
 MANY_TABS = 6
+RATE_ROUNDS = 4
+RATE_TABS = 3
 
 
 def create_invoice(server, amount):
@@ -230,3 +232,85 @@ def test_many_tabs_paying_many_invoices_never_overdraw(server, db):
     assert_ledger_matches_wallet(db, wallet_id)
     assert_books_match_wallets(db, company_id)
     assert_audit_finds_nothing(server, company_id)
+
+
+def euro(server):
+    """The euro, made active as an agency does to invoice in it."""
+    [euro_id] = server.call(
+        "res.currency", "search", [("name", "=", "EUR")], context={"active_test": False}
+    )
+    server.call("res.currency", "write", [euro_id], {"active": True})
+    return euro_id
+
+
+def euro_invoice(server, euro_id, amount):
+    """A posted invoice of ``amount`` euros for Northwind, sent to the customer."""
+    partner_id = server.ref("credit_wallet.demo_partner_northwind")
+    return create_invoices(server, partner_id, [amount], currency_id=euro_id)[0]
+
+
+def set_rate(server, company_id, currency_id, rate):
+    """The agency sets a new conversion rate for the currency (it replaces the active one)."""
+    server.call(
+        "credit.conversion.rate",
+        "create",
+        [{"company_id": company_id, "currency_id": currency_id, "rate": rate}],
+    )
+
+
+def test_payments_in_flight_when_the_rate_changes_use_the_rate_they_showed(server, db):
+    """Euro invoices paid from three tabs while the agency changes the euro's rate: each
+    payment takes the credits its page showed, or is refused and takes nothing."""
+    wallet_id, company_id = northwind(server)
+    euro_id = euro(server)
+    tabs = [server.authenticate("customer", "customer") for _tab in range(RATE_TABS + 1)]
+    late_tab = tabs.pop()
+    amount = Decimal("10.00")
+    outcomes, stats = Counter(), Counter()
+    for round_number in range(RATE_ROUNDS):
+        shown_rate, new_rate = 2 + round_number, 3 + round_number
+        set_rate(server, company_id, euro_id, shown_rate)
+        set_balance(server, db, wallet_id, 1000)
+        payments = [
+            start_credit_payment(server, tab, euro_invoice(server, euro_id, float(amount)))
+            for tab in tabs
+        ]
+        # one more tab showed its page before the change and submits after it
+        late = start_credit_payment(server, late_tab, euro_invoice(server, euro_id, float(amount)))
+
+        at_once(
+            [
+                *(
+                    lambda payment=payment: submit_credit_payment(server, payment, stats)
+                    for payment in payments
+                ),
+                lambda new_rate=new_rate: set_rate(server, company_id, euro_id, new_rate),
+            ]
+        )
+        submit_credit_payment(server, late, stats)
+
+        for payment in [*payments, late]:
+            tx_id, state, message, _post_processed = transaction(db, payment.reference)
+            entries, account_payments = spendings(db, [tx_id])
+            if state == "done":
+                # the credits its page showed: 10 euros at the rate before the change
+                assert entries == [(tx_id, -amount * shown_rate)], (payment.reference, entries)
+                assert account_payments == [(tx_id, amount)]
+                assert invoice_payment(db, payment.invoice_id) == ("paid", 0)
+                outcomes["paid at the rate shown"] += 1
+            else:
+                assert state == "error", (payment.reference, state, message)
+                assert "changed since the page was shown" in message, message
+                assert message in status_page(server, payment.cookies), "the customer is told"
+                assert (entries, account_payments) == ([], [])
+                assert invoice_payment(db, payment.invoice_id) == ("not_paid", amount)
+                outcomes["refused"] += 1
+        assert transaction(db, late.reference)[1] == "error", "its page showed the old rate"
+        assert_ledger_matches_wallet(db, wallet_id)
+        assert_books_match_wallets(db, company_id)
+        assert_audit_finds_nothing(server, company_id)
+    print(
+        f"\nrate changed during payments: {RATE_ROUNDS} rounds of {RATE_TABS} tabs + 1 late: "
+        f"{outcomes['paid at the rate shown']} paid at the rate shown, {outcomes['refused']} "
+        f"refused; {stats['resubmitted']} resubmitted"
+    )
