@@ -2,9 +2,10 @@
 
 - An upgrade of the add-on on a database holding wallets, ledger, purchases, requests and
   spends changes none of them and logs no warning.
-- An upgrade from the previous release (its code taken from git history) runs the
+- An upgrade from each previous release (its code taken from git history) runs the
   migration scripts: the books and every balance stay as they were, and what the new
-  release records (the spending each return gives back, auto-pay per company) is filled in.
+  release records (the spending each return gives back, auto-pay per company, credits as a
+  unit at one credit per unit of the company currency) is filled in.
 - An uninstall keeps every journal entry and payment in the books, and a reinstall installs
   cleanly.
 """
@@ -49,8 +50,11 @@ SNAPSHOT = {
     "requests": """SELECT id, state, payment_transaction_id, wallet_id, rejection_reason
                      FROM credit_request ORDER BY id""",
     "packages": "SELECT id, price, credit_amount, is_published FROM credit_package ORDER BY id",
-    "purchases": """SELECT id, credit_wallet_id, credit_package_id, credit_amount,
-                           credit_returned_amount FROM payment_transaction ORDER BY id""",
+    "purchases": """SELECT id, credit_wallet_id, credit_package_id, credit_amount
+                      FROM payment_transaction WHERE credit_wallet_id IS NOT NULL ORDER BY id""",
+    "spends": """SELECT tx.id, tx.amount, tx.credit_returned_amount FROM payment_transaction tx
+                   JOIN payment_provider provider ON provider.id = tx.provider_id
+                  WHERE provider.code = 'credit' ORDER BY tx.id""",
 }
 BOOKS = {
     "journal entries": """SELECT m.id, m.name, m.state, m.journal_id, m.partner_id, m.date,
@@ -289,17 +293,30 @@ def test_uninstall_keeps_the_books_and_reinstall_starts_afresh(database_in_use, 
     assert old_account not in {account_id for (account_id,) in fresh["accounts"]}
 
 
-# The release before the one that gave returns a kind of their own ("refund" before) and
-# made the auto-pay choice per company: 18.0.1.0.0
-PREVIOUS_RELEASE = "c594ea8"
+# The releases before this one, by version, at their last commit: 18.0.1.0.0, before returns
+# had a kind of their own ("refund" before) and auto-pay was per company; 18.0.1.1.0, before
+# credits became a unit of their own
+PREVIOUS_RELEASES = {"18.0.1.0.0": "c594ea8", "18.0.1.1.0": "a7e247b"}
+
+
+@pytest.fixture(scope="module", params=sorted(PREVIOUS_RELEASES))
+def previous_release(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def previous_release_conf(tmp_path_factory):
-    """An Odoo configuration serving the add-on as released at PREVIOUS_RELEASE."""
+def previous_release_conf(previous_release, tmp_path_factory):
+    """An Odoo configuration serving the add-on as released in ``previous_release``."""
     root = tmp_path_factory.mktemp("previous-release")
     archive = subprocess.run(
-        ["git", "-C", str(REPO_ROOT), "archive", PREVIOUS_RELEASE, "credit_wallet"],
+        [
+            "git",
+            "-C",
+            str(REPO_ROOT),
+            "archive",
+            PREVIOUS_RELEASES[previous_release],
+            "credit_wallet",
+        ],
         capture_output=True,
         check=True,
     ).stdout
@@ -359,16 +376,37 @@ MIGRATED = {
                      FROM res_partner partner JOIN credit_wallet wallet
                        ON wallet.partner_id = partner.id
                     WHERE partner.credit_autopay IS NOT NULL ORDER BY partner.id""",
+    # credits as a unit: each company's currency at 1 credit per unit, in hundredths, with
+    # an exchange difference account; what transactions moved recorded in credits
+    "credit unit": """SELECT company.credit_rounding, rate.rate::float, rate.active,
+                             rate.currency_id = company.currency_id,
+                             company.credit_exchange_account_id IS NOT NULL
+                        FROM res_company company
+                        JOIN credit_conversion_rate rate ON rate.company_id = company.id
+                       WHERE company.credit_account_id IS NOT NULL
+                       ORDER BY company.id, rate.id""",
+    "package currencies": """SELECT package.currency_id = company.currency_id
+                               FROM credit_package package
+                               JOIN res_company company ON company.id = package.company_id""",
+    "purchase bonuses": """SELECT credit_bonus, credit_bonus = GREATEST(credit_amount - amount, 0)
+                             FROM payment_transaction WHERE credit_wallet_id IS NOT NULL""",
+    "spend credits": """SELECT tx.credit_amount = ABS(tx.amount) FROM payment_transaction tx
+                          JOIN payment_provider provider ON provider.id = tx.provider_id
+                         WHERE provider.code = 'credit'""",
 }
 
 
-def test_upgrade_from_the_previous_release_keeps_the_books(database_of_previous_release, log_dir):
-    """``-u credit_wallet`` from 18.0.1.0.0 to this release: no warning, the books, wallets,
-    ledger and purchases as they were; returns of their own kind, linked to their spending;
-    each company keeps the customer's auto-pay choice."""
+def test_upgrade_from_a_previous_release_keeps_the_books(
+    previous_release, database_of_previous_release, log_dir
+):
+    """``-u credit_wallet`` from 18.0.1.0.0 and from 18.0.1.1.0 to this release: no warning,
+    the books, wallets, ledger, purchases and spends as they were; returns of their own kind,
+    linked to their spending; each company keeps the customer's auto-pay choice; credits are
+    a unit worth one unit of the company currency, and every figure is unchanged."""
     database = database_of_previous_release
     before = snapshot(database, SNAPSHOT | BOOKS)
-    assert any(row[2] == "refund" for row in before["ledger"]), "returns were recorded"
+    return_kind = "refund" if previous_release == "18.0.1.0.0" else "return"
+    assert any(row[2] == return_kind for row in before["ledger"]), "returns were recorded"
 
     run_without_warnings(database, "-u", log_dir / f"{LOG_PREFIX}-previous-upgrade.log")
 
@@ -385,6 +423,12 @@ def test_upgrade_from_the_previous_release_keeps_the_books(database_of_previous_
     for choices, company_ids in after["auto-pay"]:
         assert choices == dict.fromkeys(company_ids, "always"), choices
     assert after["auto-pay"], "Northwind asked for auto-pay"
+    assert after["credit unit"], "the companies with credits have a rate"
+    assert set(after["credit unit"]) == {("0.01", 1.0, True, True, True)}, after["credit unit"]
+    assert set(after["package currencies"]) == {(True,)}
+    assert {matches for _bonus, matches in after["purchase bonuses"]} == {True}
+    assert any(bonus for bonus, _matches in after["purchase bonuses"]), "Growth has a bonus"
+    assert set(after["spend credits"]) == {(True,)}
     log_path = log_dir / f"{LOG_PREFIX}-previous-upgraded-server.log"
     with OdooServer(database, log_path, workers=2) as server:
         connection = connect(database)

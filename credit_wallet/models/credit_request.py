@@ -174,11 +174,11 @@ class CreditRequest(models.Model):
                 summary=self.env._("Review credit request"),
                 note=note
                 or self.env._(
-                    "%(customer)s paid %(amount)s by %(method)s for %(credits)s of credits.",
+                    "%(customer)s paid %(amount)s by %(method)s for %(credits)s.",
                     customer=request.partner_id.display_name,
                     amount=format_amount(self.env, request.amount, request.currency_id),
                     method=request.payment_method_id.name,
-                    credits=format_amount(self.env, request.credit_amount, request.currency_id),
+                    credits=request.company_id._credit_format(request.credit_amount),
                 ),
             )
 

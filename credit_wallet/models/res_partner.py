@@ -14,7 +14,6 @@ class ResPartner(models.Model):
         help="Credits available to this customer (shared by all contacts of its company) "
         "in the current company.",
     )
-    credit_currency_id = fields.Many2one("res.currency", compute="_compute_credit_balance")
     credit_autopay = fields.Selection(
         [
             ("company", "As the Company Does"),
@@ -87,7 +86,6 @@ class ResPartner(models.Model):
         balances = {wallet.partner_id: wallet.balance for wallet in wallets}
         for partner in self:
             partner.credit_balance = balances.get(partner.commercial_partner_id, 0.0)
-            partner.credit_currency_id = self.env.company.currency_id
 
     @api.depends_context("company")
     @api.depends("credit_autopay", "commercial_partner_id.credit_autopay")
