@@ -111,9 +111,7 @@ class AccountMove(models.Model):
                         "cannot be reset to draft or cancelled while that return stands. To "
                         "charge the customer again, issue an invoice.",
                         note=note.display_name,
-                        amount=note.company_id._credit_format(
-                            sum(note_returns.mapped("amount"))
-                        ),
+                        amount=note.company_id._credit_format(sum(note_returns.mapped("amount"))),
                         customer=note_returns.wallet_id.partner_id[:1].display_name,
                     )
                 )

@@ -224,15 +224,26 @@ class PaymentProvider(models.Model):
         return document._credit_spend_hint(self.env["res.partner"].browse(partner_id), amount)
 
     def _credit_payment_option_values(self, partner_id, document):
-        """Balance, balance after payment and fingerprint shown beside the Credits option."""
+        """What the Credits option says: the balance (and its value in the document's
+        currency), the credits the payment takes, what is left, and the fingerprint of the
+        document as shown."""
         self.ensure_one()
+        company = self.company_id
         partner = self.env["res.partner"].browse(partner_id)
-        wallet_sudo = self.env["credit.wallet"]._get_wallet(partner, self.company_id)
+        wallet_sudo = self.env["credit.wallet"]._get_wallet(partner, company)
         balance = wallet_sudo.balance or 0.0
-        amount_due = document._credit_amount_due() if document else 0.0
+        currency = document.currency_id if document else company.currency_id
+        credits = (
+            company._credit_from_money(document._credit_amount_due(), currency) or 0.0
+            if document
+            else 0.0
+        )
         return {
-            "balance": balance,
-            "balance_after": self.company_id.currency_id.round(balance - amount_due),
-            "currency": self.company_id.currency_id,
+            "balance": company._credit_format(balance),
+            "value": company._credit_format_value(balance, currency),
+            "credits": company._credit_format(credits),
+            "balance_after": company._credit_format_number(
+                company._credit_round(balance - credits)
+            ),
             "fingerprint": document._credit_fingerprint() if document else "",
         }

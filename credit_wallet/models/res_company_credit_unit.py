@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, float_round
-from odoo.tools.misc import formatLang
+from odoo.tools.misc import format_amount, formatLang
 
 from ..const import CREDIT_ROUNDINGS
 
@@ -177,9 +177,24 @@ class ResCompany(models.Model):
     def _credit_format(self, credits):
         """``credits`` as a customer reads them: "1,250 credits", "1,250.50 credits"."""
         self.ensure_one()
+        return self.env._("%(credits)s credits", credits=self._credit_format_number(credits))
+
+    def _credit_format_number(self, credits):
+        """``credits`` as a number in the reader's language, to the company's precision."""
+        self.ensure_one()
         digits = 0 if self.credit_rounding == "1" else 2
+        return formatLang(self.env, credits, digits=digits)
+
+    def _credit_format_value(self, credits, currency):
+        """What ``credits`` are worth in ``currency``, "≈ 125.00 USD" as the customer reads
+        it, where it tells them something: empty when a credit is one unit of it."""
+        self.ensure_one()
+        rate = self._credit_rate(currency)
+        if not rate or rate.rate == 1.0:
+            return ""
         return self.env._(
-            "%(credits)s credits", credits=formatLang(self.env, credits, digits=digits)
+            "≈ %(value)s",
+            value=format_amount(self.env, self._credit_money_value(credits, currency), currency),
         )
 
     def _credit_ensure_company_rate(self):

@@ -54,7 +54,8 @@ class TestCreditPaymentHint(CreditSpendPortalCase):
         self.assert_hints(self.order_pages(order), WORKSHOP_HINT)
         # the invoice pays whatever it bills: Credits stays offered there
         self.assertEqual(
-            self.credit_offer(self.invoice.get_portal_url())[:2], ("$ 250.00", "$ 150.00")
+            self.credit_offer(self.invoice.get_portal_url())[:2],
+            ("250.00 credits", "100.00 credits, 150.00 left"),
         )
 
     def test_products_are_named_before_a_short_balance(self):
@@ -94,7 +95,10 @@ class TestCreditPaymentHint(CreditSpendPortalCase):
         self.open_cart(self.service)
 
         self.assert_hints(self.all_pages(self.order, self.invoice), None)
-        self.assertEqual(self.credit_offer("/shop/payment")[:2], ("$ 250.00", "$ 150.00"))
+        self.assertEqual(
+            self.credit_offer("/shop/payment")[:2],
+            ("250.00 credits", "100.00 credits, 150.00 left"),
+        )
 
     def test_no_hint_when_credit_payments_are_off_for_the_company(self):
         self.adjust(self.wallet, -186.0)

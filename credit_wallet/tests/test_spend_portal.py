@@ -112,7 +112,8 @@ class CreditSpendPortalCase(CreditRpcMixin, CreditSpendCommon, CreditTopupCommon
         return tree
 
     def credit_offer(self, url):
-        """(balance, balance after payment, fingerprint) shown beside Credits, or None."""
+        """(balance, credits taken and balance after payment, fingerprint) shown beside
+        Credits, or None."""
         tree = self.payment_form(url)
         radios = tree.xpath(CREDIT_RADIO)
         options = tree.xpath("//*[hasclass('o_credit_payment_option')]")
@@ -121,11 +122,13 @@ class CreditSpendPortalCase(CreditRpcMixin, CreditSpendCommon, CreditTopupCommon
             return None
         self.assertEqual((len(radios), len(options)), (1, 1), url)
         option = options[0]
+
+        def text(css_class):
+            return " ".join(option.xpath(f"string(.//*[hasclass('{css_class}')])").split())
+
         return (
-            " ".join(option.xpath("string(.//*[hasclass('o_credit_payment_balance')])").split()),
-            " ".join(
-                option.xpath("string(.//*[hasclass('o_credit_payment_balance_after')])").split()
-            ),
+            text("o_credit_payment_balance"),
+            f"{text('o_credit_payment_credits')}, {text('o_credit_payment_balance_after')} left",
             option.get("data-credit-fingerprint"),
         )
 
@@ -151,7 +154,11 @@ class TestCreditPaymentOption(CreditSpendPortalCase):
             with self.subTest(page=name):
                 self.assertEqual(
                     self.credit_offer(url),
-                    ("$ 250.00", "$ 150.00", document._credit_fingerprint()),
+                    (
+                        "250.00 credits",
+                        "100.00 credits, 150.00 left",
+                        document._credit_fingerprint(),
+                    ),
                 )
         self.assertEqual(self.wallet.balance, 250.0, "showing the option debits nothing")
 
@@ -171,7 +178,8 @@ class TestCreditPaymentOption(CreditSpendPortalCase):
         self.assert_credits_hidden(self.document_pages(self.order, self.invoice))
         hugo_order = self.quotation(partner=self.other_contact)
         self.assertEqual(
-            self.credit_offer(hugo_order.get_portal_url())[:2], ("$ 500.00", "$ 400.00")
+            self.credit_offer(hugo_order.get_portal_url())[:2],
+            ("500.00 credits", "100.00 credits, 400.00 left"),
         )
 
     def test_hidden_on_documents_in_another_currency(self):
