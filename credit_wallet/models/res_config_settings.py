@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -40,3 +40,29 @@ class ResConfigSettings(models.TransientModel):
     credit_custom_amount_max = fields.Monetary(
         related="company_id.credit_custom_amount_max", readonly=False
     )
+    credit_instructions_warning = fields.Text(
+        compute="_compute_credit_instructions_warning",
+        help="Enabled wire transfer and cryptocurrency providers that cannot tell customers "
+        "where to send the money.",
+    )
+
+    @api.depends("company_id")
+    def _compute_credit_instructions_warning(self):
+        for settings in self:
+            providers = self.env["payment.provider"].search(
+                [
+                    ("company_id", "=", settings.company_id.id),
+                    ("code", "=", "custom"),
+                    ("state", "!=", "disabled"),
+                ]
+            )
+            issues = {provider: provider._credit_instructions_issues() for provider in providers}
+            settings.credit_instructions_warning = "\n".join(
+                self.env._(
+                    "%(provider)s: %(issues)s.",
+                    provider=provider.name,
+                    issues=", ".join(provider_issues),
+                )
+                for provider, provider_issues in issues.items()
+                if provider_issues
+            )
