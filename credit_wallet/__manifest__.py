@@ -51,11 +51,14 @@
         "demo/credit_wallet_demo.xml",
         "demo/credit_wallet_portal_demo.xml",
         "demo/credit_wallet_spend_demo.xml",
+        # before the requests, whose emails give the bank account
+        "demo/credit_wallet_instructions_demo.xml",
         "demo/credit_wallet_request_demo.xml",
         "demo/credit_wallet_autopay_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [
+            "credit_wallet/static/src/scss/credit_wallet_portal.scss",
             "credit_wallet/static/src/js/payment_form.js",
             "credit_wallet/static/src/js/post_processing.js",
         ],

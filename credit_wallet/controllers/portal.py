@@ -9,9 +9,16 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import content_disposition, request
 from odoo.tools.mimetypes import guess_mimetype
-from odoo.tools.misc import format_amount, format_datetime
+from odoo.tools.misc import (
+    babel_locale_parse,
+    format_amount,
+    format_datetime,
+    get_lang,
+    posix_to_ldml,
+)
 
 from odoo.addons.account_payment.controllers.portal import PortalAccount
+from odoo.addons.payment.controllers.post_processing import PaymentPostProcessing
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 HISTORY_PAGE_SIZE = 20
@@ -23,6 +30,9 @@ REQUEST_PAGE_SIZE = 20
 PROOF_MAX_BYTES = 5 * 1024 * 1024
 # recognised from the file's content, never from its name or the browser's word
 PROOF_MIMETYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+# the session's last purchase the Credits page has told about: it tells once
+ANNOUNCED_TX_ID_KEY = "credit_wallet_announced_tx_id"
+WAITING_STATES = ("pending", "awaiting_proof")
 
 
 class CreditWalletPortal(PortalAccount):
@@ -105,9 +115,71 @@ class CreditWalletPortal(PortalAccount):
             values.update(
                 self._credit_prepare_history_values(
                     user, self._credit_page_number(page), date_from, date_to
-                )
+                ),
+                purchase_notice=self._credit_purchase_notice(user._credit_wallet_sudo()),
             )
         return request.render("credit_wallet.portal_my_credits", values)
+
+    def _credit_purchase_notice(self, wallet_sudo):
+        """What the session's last credit purchase did, said once, on the Credits page Buy
+        Credits lands on: the credits added (bonus included) or the request that waits.
+
+        The purchase is the one Odoo's status page follows for this session, and its credits are
+        read from the ledger: nothing the browser sends says what was bought.
+        """
+        tx_id = request.session.get(PaymentPostProcessing.MONITORED_TX_ID_KEY)
+        if not wallet_sudo or not tx_id or request.session.get(ANNOUNCED_TX_ID_KEY) == tx_id:
+            return None
+        # sudo: the session's own transaction, told about only when it bought for this wallet
+        tx_sudo = request.env["payment.transaction"].sudo().browse(tx_id).exists()
+        if not tx_sudo or tx_sudo.credit_wallet_id != wallet_sudo:
+            return None
+        env, currency = request.env, wallet_sudo.currency_id
+        # partial captures hold the credits of a purchase captured in parts
+        entries_sudo = (tx_sudo | tx_sudo.child_transaction_ids).credit_entry_ids.filtered(
+            lambda entry: entry.kind in ("purchase", "bonus")
+        )
+        if entries_sudo:
+            bonus = sum(entries_sudo.filtered(lambda entry: entry.kind == "bonus").mapped("amount"))
+            added = format_amount(env, sum(entries_sudo.mapped("amount")), currency)
+            notice = {
+                "state": "added",
+                "message": env._(
+                    "Thank you: %(credits)s in credits were added to your balance, %(bonus)s of "
+                    "them bonus.",
+                    credits=added,
+                    bonus=format_amount(env, bonus, currency),
+                )
+                if bonus
+                else env._(
+                    "Thank you: %(credits)s in credits were added to your balance.",
+                    credits=added,
+                ),
+            }
+        elif tx_sudo.state == "pending" and tx_sudo.credit_request_ids:
+            notice = {
+                "state": "waiting",
+                "message": env._(
+                    "Your purchase %(reference)s of %(credits)s in credits waits for us: the "
+                    "credits are added once we have received your payment.",
+                    reference=tx_sudo.reference,
+                    credits=format_amount(env, tx_sudo.credit_amount, currency),
+                ),
+            }
+        elif tx_sudo.state == "done":
+            notice = {
+                "state": "delayed",
+                "message": env._(
+                    "Your payment %(reference)s was received, but its credits are not added yet: "
+                    "we have been told and add them shortly.",
+                    reference=tx_sudo.reference,
+                ),
+            }
+        else:
+            # not paid: Odoo's status page said so
+            return None
+        request.session[ANNOUNCED_TX_ID_KEY] = tx_id
+        return notice
 
     def _credit_page_number(self, page):
         """The requested page as a positive number; a non-numeric one is the first page."""
@@ -180,21 +252,75 @@ class CreditWalletPortal(PortalAccount):
         return domain
 
     def _credit_history_rows(self, entries_sudo, currency):
-        """The history's rows as the page shows them: the date in the customer's time zone and
-        language, the amounts with the currency (Odoo's own formatting)."""
+        """The history's rows as the page shows them: the date (no seconds) in the customer's
+        time zone and language, the amounts with the currency (Odoo's own formatting), the
+        reference and a description that does not say it again."""
         env = request.env
-        timezone = self._credit_timezone().zone
         type_labels = dict(entries_sudo._fields["entry_type"]._description_selection(env))
-        return [
-            {
-                "entry": entry,
-                "date": format_datetime(env, entry.date, tz=timezone, dt_format=False),
-                "type_label": type_labels[entry.entry_type],
-                "amount": format_amount(env, entry.amount, currency),
-                "running_balance": format_amount(env, entry.running_balance, currency),
-            }
-            for entry in entries_sudo
-        ]
+        references = self._credit_entry_references(entries_sudo)
+        rows = []
+        for entry in entries_sudo:
+            reference = references.get(entry.id, "")
+            rows.append(
+                {
+                    "entry": entry,
+                    "date": self._credit_format_datetime(entry.date),
+                    "type_label": type_labels[entry.entry_type],
+                    "reference": reference,
+                    "description": self._credit_entry_description(entry, reference),
+                    "amount": format_amount(env, entry.amount, currency),
+                    "running_balance": format_amount(env, entry.running_balance, currency),
+                }
+            )
+        return rows
+
+    def _credit_format_datetime(self, value):
+        """``value`` in the customer's time zone, as their language writes dates and times
+        without seconds: the day and the time, which a narrow screen shows on two lines."""
+        lang = get_lang(request.env)
+        locale = babel_locale_parse(lang.code)
+        return tuple(
+            format_datetime(
+                request.env,
+                value,
+                tz=self._credit_timezone().zone,
+                dt_format=posix_to_ldml(posix_format, locale),
+            )
+            for posix_format in (lang.date_format, lang.short_time_format)
+        )
+
+    def _credit_entry_references(self, entries_sudo):
+        """The reference each entry shows, by entry id: a purchase's payment reference (the one
+        its credit request and emails give), else the label stored with the entry."""
+        purchases_sudo = entries_sudo.filtered(
+            lambda entry: entry.reference and entry.reference._name == "payment.transaction"
+        )
+        # sudo: the payments of the customer's own entries, their references read in one query
+        txs_sudo = (
+            request.env["payment.transaction"]
+            .sudo()
+            .browse({entry.reference.id for entry in purchases_sudo})
+            .exists()
+        )
+        tx_references = dict(zip(txs_sudo.ids, txs_sudo.mapped("reference"), strict=True))
+        references = {entry.id: entry.reference_name or "" for entry in entries_sudo}
+        for entry in purchases_sudo:
+            references[entry.id] = tx_references.get(entry.reference.id) or references[entry.id]
+        return references
+
+    def _credit_entry_description(self, entry, reference):
+        """The entry's description, or what kind of movement it is when the description only
+        repeats the reference beside it ("Payment of INV/2026/00001")."""
+        if not reference or reference not in entry.description:
+            return entry.description
+        env = request.env
+        labels = {
+            "spend": env._("Paid with credits"),
+            "return": env._("Credits returned"),
+        }
+        return labels.get(entry.kind) or dict(
+            entry._fields["kind"]._description_selection(env)
+        ).get(entry.kind, entry.description)
 
     def _credit_reference_urls(self, entries_sudo):
         """Portal URL of each entry's reference the signed-in user may open, by entry id.
@@ -281,7 +407,9 @@ class CreditWalletPortal(PortalAccount):
         auth="user",
         website=True,
     )
-    def portal_my_credit_requests(self, page=1, proof_added=None, proof_error=None, **kwargs):
+    def portal_my_credit_requests(
+        self, page=1, proof_added=None, proof_removed=None, proof_error=None, **kwargs
+    ):
         values = self._prepare_portal_layout_values()
         user = request.env.user
         values.update(
@@ -298,13 +426,22 @@ class CreditWalletPortal(PortalAccount):
                 page=self._credit_page_number(page),
                 step=REQUEST_PAGE_SIZE,
             )
+            requests_sudo = requests_sudo.search(
+                domain, order="id desc", limit=REQUEST_PAGE_SIZE, offset=pager["offset"]
+            )
+            proofs_sudo = requests_sudo._get_customer_proofs()
             values.update(
-                credit_requests=requests_sudo.search(
-                    domain, order="id desc", limit=REQUEST_PAGE_SIZE, offset=pager["offset"]
-                ),
+                credit_requests=requests_sudo,
+                proofs_by_request={
+                    request_sudo.id: proofs_sudo.filtered(
+                        lambda proof, request_sudo=request_sudo: proof.res_id == request_sudo.id
+                    )
+                    for request_sudo in requests_sudo
+                },
                 pager=pager,
                 proof_max_mb=PROOF_MAX_BYTES // (1024 * 1024),
                 proof_added=str(proof_added or "").isdigit() and int(proof_added),
+                proof_removed=str(proof_removed or "").isdigit() and int(proof_removed),
                 proof_error=self._credit_proof_error_message(proof_error),
             )
         return request.render("credit_wallet.portal_my_credit_requests", values)
@@ -325,19 +462,11 @@ class CreditWalletPortal(PortalAccount):
     )
     def portal_my_credit_request_proof(self, request_id, proof=None, **kwargs):
         """Attach a proof of payment (image or PDF) to one of the customer's open requests."""
-        user = request.env.user
-        # sudo: restricted to the signed-in customer's own requests by the domain
-        request_sudo = (
-            request.env["credit.request"]
-            .sudo()
-            .search([*self._credit_request_domain(user), ("id", "=", request_id)])
-        )
-        if not request_sudo or not user._credit_hub_available():
-            raise NotFound()
+        request_sudo = self._credit_own_request_sudo(request_id)
         error = None
         content = proof.read(PROOF_MAX_BYTES + 1) if hasattr(proof, "read") else b""
         mimetype = guess_mimetype(content, default="") if content else ""
-        if request_sudo.state not in ("pending", "awaiting_proof"):
+        if request_sudo.state not in WAITING_STATES:
             error = "decided"
         elif not content:
             error = "missing"
@@ -350,6 +479,62 @@ class CreditWalletPortal(PortalAccount):
         filename = os.path.basename(proof.filename or "")[:100] or request.env._("Proof of payment")
         request_sudo._add_proof(filename, content, mimetype)
         return request.redirect(f"/my/credits/requests?proof_added={request_sudo.id}")
+
+    @http.route(
+        "/my/credits/requests/<int:request_id>/proofs/<int:attachment_id>",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
+    )
+    def portal_my_credit_request_proof_open(self, request_id, attachment_id, **kwargs):
+        """Open a proof of payment the customer attached to one of their requests."""
+        request_sudo = self._credit_own_request_sudo(request_id)
+        proof_sudo = self._credit_own_proof_sudo(request_sudo, attachment_id)
+        stream = request.env["ir.binary"]._get_stream_from(proof_sudo)
+        # shown in the browser: its type was checked from its content when it was attached
+        return stream.get_response(as_attachment=False)
+
+    @http.route(
+        "/my/credits/requests/<int:request_id>/proofs/<int:attachment_id>/remove",
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_credit_request_proof_remove(self, request_id, attachment_id, **kwargs):
+        """Remove a proof of payment the customer attached, while the request waits."""
+        request_sudo = self._credit_own_request_sudo(request_id)
+        proof_sudo = self._credit_own_proof_sudo(request_sudo, attachment_id)
+        if request_sudo.state not in WAITING_STATES:
+            return request.redirect("/my/credits/requests?proof_error=decided")
+        request_sudo._remove_proof(proof_sudo)
+        return request.redirect(f"/my/credits/requests?proof_removed={request_sudo.id}")
+
+    def _credit_own_request_sudo(self, request_id):
+        """The signed-in customer's request ``request_id`` in the website's company, in sudo;
+        not found when it is another's or the credit hub is off."""
+        user = request.env.user
+        # sudo: restricted to the signed-in customer's own requests by the domain
+        request_sudo = (
+            request.env["credit.request"]
+            .sudo()
+            .search([*self._credit_request_domain(user), ("id", "=", request_id)])
+        )
+        if not request_sudo or not user._credit_hub_available():
+            raise NotFound()
+        return request_sudo
+
+    def _credit_own_proof_sudo(self, request_sudo, attachment_id):
+        """The proof ``attachment_id`` the customer attached to ``request_sudo``; not found when
+        it is another file (the agency's, another request's)."""
+        proof_sudo = request_sudo._get_customer_proofs().filtered(
+            lambda proof: proof.id == attachment_id
+        )
+        if not proof_sudo:
+            raise NotFound()
+        return proof_sudo
 
     def _credit_proof_error_message(self, code):
         env = request.env

@@ -224,6 +224,54 @@ class CreditRequest(models.Model):
             self._schedule_review(note=self.env._("The customer added a proof of payment."))
         return attachment_sudo
 
+    def _get_customer_proofs(self):
+        """The proofs of payment the customer's own users attached to these requests, in sudo
+        (the agency's files in the chatter are not the customer's)."""
+        # sudo: customers may not read attachments; these are the files they attached
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("create_uid.share", "=", True),
+                    ("create_uid.partner_id.commercial_partner_id", "in", self.partner_id.ids),
+                ],
+                order="id",
+            )
+        )
+
+    def _remove_proof(self, attachment_sudo):
+        """Remove a proof the customer attached to this waiting request; where the company
+        requires a proof, a request left without one waits for a proof again."""
+        self.ensure_one()
+        filename = attachment_sudo.name
+        attachment_sudo.unlink()
+        self.message_post(
+            body=self.env._("Proof of payment removed by the customer: %(file)s", file=filename)
+        )
+        if (
+            self.state == "pending"
+            and self.company_id.credit_proof_required
+            and not self._get_customer_proofs()
+        ):
+            self._deciding().state = "awaiting_proof"
+            self.activity_unlink(["mail.mail_activity_data_todo"])
+
+    # -------------------------------------------------------------------------
+    # What the customer is told
+    # -------------------------------------------------------------------------
+
+    def _get_payment_instructions(self):
+        """Where the customer sends the money of this waiting request, quoting what (see
+        payment.transaction._credit_payment_instructions); nothing once it is decided."""
+        self.ensure_one()
+        if self.state not in ("pending", "awaiting_proof"):
+            return {}
+        # sudo: the request's own purchase, which the customer reads through the request
+        return self.payment_transaction_id.sudo()._credit_payment_instructions()
+
     # -------------------------------------------------------------------------
     # Decision, taken once
     # -------------------------------------------------------------------------

@@ -126,6 +126,49 @@ class PaymentProvider(models.Model):
                 )
 
     # -------------------------------------------------------------------------
+    # What customers paying by wire transfer or cryptocurrency are told
+    # -------------------------------------------------------------------------
+
+    def _credit_transfer_bank_accounts(self):
+        """The bank accounts a wire transfer goes to, in sudo: the one of the provider's
+        journal, else those of the company's bank journals (as payment_custom's pending message
+        lists them)."""
+        self.ensure_one()
+        # sudo: the agency's own bank details, which it gives every customer paying by transfer
+        provider_sudo = self.sudo()
+        if provider_sudo.journal_id.bank_account_id:
+            return provider_sudo.journal_id.bank_account_id
+        journals_sudo = self.env["account.journal"].sudo()
+        return journals_sudo.search(
+            [
+                *journals_sudo._check_company_domain(provider_sudo.company_id),
+                ("type", "=", "bank"),
+                ("bank_account_id", "!=", False),
+            ]
+        ).bank_account_id
+
+    def _credit_instructions_issues(self):
+        """What a customer paying with this manual provider would not be told, one sentence
+        each (nothing for another provider)."""
+        self.ensure_one()
+        issues = []
+        if self.code != "custom" or not self.custom_mode:
+            return issues
+        if tools.is_html_empty(self.pending_msg):
+            issues.append(self.env._("no pending message (what to do once the order is placed)"))
+        if self.custom_mode == "wire_transfer" and not self._credit_transfer_bank_accounts():
+            issues.append(
+                self.env._("no bank account on its journal or on the company's bank journals")
+            )
+        if self.custom_mode == CRYPTO_MODE:
+            issues.extend(
+                self.env._("no %(field)s", field=self._fields[field].string.lower())
+                for field in CRYPTO_FIELDS
+                if not self[field]
+            )
+        return issues
+
+    # -------------------------------------------------------------------------
     # Where credits are offered
     # -------------------------------------------------------------------------
 

@@ -5,8 +5,10 @@ import threading
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.modules.registry import Registry
-from odoo.tools import SQL
+from odoo.tools import SQL, is_html_empty
+from odoo.tools.misc import format_amount
 
+from ..const import CRYPTO_MODE
 from ..utils import check_company_access
 
 _logger = logging.getLogger(__name__)
@@ -536,3 +538,55 @@ class PaymentTransaction(models.Model):
             if refusal:
                 raise UserError(refusal)
         return self.env.ref(RECEIPT_REPORT).report_action(self)
+
+    # -------------------------------------------------------------------------
+    # What the customer of a purchase by wire transfer or cryptocurrency is told
+    # -------------------------------------------------------------------------
+
+    def _credit_payment_instructions(self):
+        """Where the money of this credit purchase goes and what it quotes, when a wire transfer
+        or cryptocurrency provider takes it; an empty dict for another payment.
+
+        :return: ``message``, the provider's pending message (Markup, "" when empty), and
+            ``details``, the rows the customer copies: label, value and a name (amount, holder,
+            bank, bic, account or coin, network, address, then reference)
+        """
+        self.ensure_one()
+        # sudo: the agency's payment details, for the customer who pays with them
+        provider_sudo = self.provider_id.sudo()
+        if not self.credit_wallet_id or provider_sudo.code != "custom":
+            return {}
+        env = self.env
+        details = [("amount", env._("Amount"), format_amount(env, self.amount, self.currency_id))]
+        if provider_sudo.custom_mode == CRYPTO_MODE:
+            details += [
+                ("coin", env._("Coin"), provider_sudo.credit_crypto_coin),
+                ("network", env._("Network"), provider_sudo.credit_crypto_network),
+                ("address", env._("Address"), provider_sudo.credit_crypto_address),
+            ]
+        elif provider_sudo.custom_mode == "wire_transfer":
+            for account in provider_sudo._credit_transfer_bank_accounts():
+                details += [
+                    (
+                        "holder",
+                        env._("Account holder"),
+                        account.acc_holder_name or account.partner_id.name,
+                    ),
+                    ("bank", env._("Bank"), account.bank_id.name),
+                    ("bic", env._("BIC / SWIFT"), account.bank_id.bic),
+                    ("account", env._("Account number"), account.acc_number),
+                ]
+        else:
+            return {}
+        # Odoo's communication: what a bank transfer quotes for payment_custom
+        details.append(("reference", env._("Reference to quote"), self._get_communication()))
+        return {
+            "message": ""
+            if is_html_empty(provider_sudo.pending_msg)
+            else provider_sudo.pending_msg,
+            "details": [
+                {"name": name, "label": label, "value": value}
+                for name, label, value in details
+                if value
+            ],
+        }

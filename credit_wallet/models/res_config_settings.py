@@ -53,6 +53,11 @@ class ResConfigSettings(models.TransientModel):
     credit_custom_amount_max = fields.Float(
         related="company_id.credit_custom_amount_max", readonly=False
     )
+    credit_instructions_warning = fields.Text(
+        compute="_compute_credit_instructions_warning",
+        help="Enabled wire transfer and cryptocurrency providers that cannot tell customers "
+        "where to send the money.",
+    )
 
     @api.depends("company_id")
     def _compute_credit_unit_fixed(self):
@@ -65,4 +70,25 @@ class ResConfigSettings(models.TransientModel):
         for settings in self:
             settings.credit_manager_user_ids = self.env["res.users"]._credit_managers(
                 settings.company_id
+            )
+
+    @api.depends("company_id")
+    def _compute_credit_instructions_warning(self):
+        for settings in self:
+            providers = self.env["payment.provider"].search(
+                [
+                    ("company_id", "=", settings.company_id.id),
+                    ("code", "=", "custom"),
+                    ("state", "!=", "disabled"),
+                ]
+            )
+            issues = {provider: provider._credit_instructions_issues() for provider in providers}
+            settings.credit_instructions_warning = "\n".join(
+                self.env._(
+                    "%(provider)s: %(issues)s.",
+                    provider=provider.name,
+                    issues=", ".join(provider_issues),
+                )
+                for provider, provider_issues in issues.items()
+                if provider_issues
             )

@@ -325,18 +325,16 @@ class CreditPortalCompaniesCase(CreditCompaniesCase):
         return set(self.texts(tree, "//*[hasclass('o_credit_wallet_header_amount')]"))
 
     def history_descriptions(self, tree):
-        return self.texts(tree, "//tr[hasclass('o_credit_wallet_entry')]/td[3]")
+        return self.texts(tree, "//td[hasclass('o_credit_wallet_description')]")
 
     def export_descriptions(self, url):
         response = self.url_open(url)
         self.assertEqual(response.status_code, 200, url)
         return [row[3] for row in list(csv.reader(io.StringIO(response.content.decode())))[1:]]
 
-    def request_names(self, url):
+    def request_references(self, url):
         tree = self.get_page(url)
-        return self.texts(
-            tree, "//tr[hasclass('o_credit_request')]//*[hasclass('o_credit_request_name')]"
-        )
+        return self.texts(tree, "//*[hasclass('o_credit_request_reference')]")
 
     def payment_form(self, url):
         forms = self.get_page(url).xpath("//form[@id='o_payment_form']")
@@ -396,7 +394,7 @@ class TestCreditPortalFollowsTheWebsite(CreditPortalCompaniesCase):
         self.assertFalse(self.history_descriptions(page))
         self.assertNotIn("58.64", page.text_content())
         self.assertEqual(self.export_descriptions(self.site_b("/my/credits/export/csv")), [])
-        self.assertEqual(self.request_names(self.site_b("/my/credits/requests")), [])
+        self.assertEqual(self.request_references(self.site_b("/my/credits/requests")), [])
         buy_page = self.get_page(self.site_b("/my/credits/buy"))
         self.assertEqual(
             self.texts(buy_page, "//*[hasclass('o_credit_package_name')]"), ["Agency B Pack"]
@@ -410,10 +408,12 @@ class TestCreditPortalFollowsTheWebsite(CreditPortalCompaniesCase):
         self.authenticate("portal_ada", "portal_ada")
 
         self.assertEqual(
-            self.request_names(self.site_a("/my/credits/requests")), [self.request_a.name]
+            self.request_references(self.site_a("/my/credits/requests")),
+            [self.request_a.transaction_reference],
         )
         self.assertEqual(
-            self.request_names(self.site_b("/my/credits/requests")), [self.request_b.name]
+            self.request_references(self.site_b("/my/credits/requests")),
+            [self.request_b.transaction_reference],
         )
 
     def test_proof_goes_to_a_request_of_the_website_company_only(self):

@@ -138,6 +138,6 @@ class TestLedgerFieldAccessRoutes(CreditRpcMixin, HttpCase, CreditWalletCommon):
                 self.assertNotIn(self.env.user.name, json.dumps(answer))
 
         page = html.fromstring(self.url_open("/my/credits").content)
-        cells = page.xpath("//tr[hasclass('o_credit_wallet_entry')]/td[4]")
+        cells = page.xpath("//td[hasclass('o_credit_wallet_reference')]")
         self.assertEqual(cells[0].xpath(".//a/@href"), [order.access_url])
         self.assertEqual(" ".join(cells[0].text_content().split()), order.name)

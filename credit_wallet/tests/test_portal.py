@@ -32,8 +32,13 @@ class CreditPortalCommon(CreditWalletCommon, HttpCase):
         """(type, description, amount, running balance) of each history row, top to bottom."""
         return [
             tuple(
-                " ".join(cell.text_content().split())
-                for cell in row.xpath("./td[2] | ./td[3] | ./td[5] | ./td[6]")
+                " ".join(row.xpath(f"string(./td[{cell}])").split())
+                for cell in (
+                    "2",
+                    "hasclass('o_credit_wallet_description')",
+                    "hasclass('o_credit_wallet_amount')",
+                    "hasclass('o_credit_wallet_running_balance')",
+                )
             )
             for row in tree.xpath("//tr[hasclass('o_credit_wallet_entry')]")
         ]
@@ -208,12 +213,52 @@ class TestCreditPortalPages(CreditPortalCommon):
 
         tree = self.get_page("/my/credits")
 
-        cells = tree.xpath("//tr[hasclass('o_credit_wallet_entry')]/td[4]")
+        cells = tree.xpath(
+            "//tr[hasclass('o_credit_wallet_entry')]/td[hasclass('o_credit_wallet_reference')]"
+        )
         self.assertEqual(cells[2].xpath(".//a/@href"), [own_order.access_url])
         self.assertEqual(" ".join(cells[2].text_content().split()), own_order.name)
         self.assertFalse(cells[1].xpath(".//a"), "no link to another customer's order")
         self.assertEqual(" ".join(cells[1].text_content().split()), others_order.name)
         self.assertFalse(cells[0].xpath(".//a"), "no link to a journal entry")
+
+    def test_history_dates_have_no_seconds(self):
+        self.post(self.wallet, 10.0, "Top-up", when="2024-01-10 12:34:56")
+        self.authenticate("portal_ada", "portal_ada")
+
+        tree = self.get_page("/my/credits")
+
+        self.assertEqual(
+            self.texts(tree, "//td[hasclass('o_credit_wallet_date')]"), ["01/10/2024 12:34"]
+        )
+
+    def test_a_description_does_not_repeat_its_reference(self):
+        invoice = self.init_invoice("out_invoice", partner=self.customer, amounts=[10.0], post=True)
+        self.post(self.wallet, 50.0, "Opening credits")
+        self.wallet._post_movement(
+            -10.0, f"Payment of {invoice.name}", reference=invoice, kind="spend"
+        )
+        self.wallet._post_movement(
+            5.0, f"Return for {invoice.name}", reference=invoice, kind="return"
+        )
+        self.authenticate("portal_ada", "portal_ada")
+
+        rows = self.get_page("/my/credits").xpath("//tr[hasclass('o_credit_wallet_entry')]")
+
+        self.assertEqual(
+            [
+                tuple(
+                    " ".join(row.xpath(f"string(./td[hasclass('{cell}')])").split())
+                    for cell in ("o_credit_wallet_description", "o_credit_wallet_reference")
+                )
+                for row in rows
+            ],
+            [
+                ("Credits returned", invoice.name),
+                ("Paid with credits", invoice.name),
+                ("Opening credits", ""),
+            ],
+        )
 
     def test_history_queries_do_not_grow_with_the_history(self):
         """Same number of SQL queries per page with 5 or 57 entries, references included."""
@@ -370,6 +415,21 @@ class TestCreditHeaderWidget(CreditPortalCommon):
             self.assertEqual(
                 ada.xpath("//li[hasclass('o_credit_wallet_header')]/a/@href")[0], "/my/credits"
             )
+
+    def test_widget_is_labelled_credits_with_a_tooltip(self):
+        self.authenticate("portal_ada", "portal_ada")
+
+        # the website's header and its mobile variant
+        links = self.get_page("/").xpath("//a[hasclass('o_credit_wallet_header_link')]")
+
+        self.assertTrue(links)
+        for link in links:
+            self.assertEqual(link.get("title"), "Your credit balance: prepaid credits to spend")
+            self.assertEqual(link.xpath(".//i/@aria-label"), ["Credits"])
+            # the word beside the amount, on wide screens
+            [label] = link.xpath(".//*[hasclass('o_credit_wallet_header_label')]")
+            self.assertEqual(label.text, "Credits")
+            self.assertTrue({"d-none", "d-xl-inline"} <= set(label.get("class").split()))
 
     def test_no_widget_for_a_public_visitor(self):
         self.assertFalse(self.header_amounts(self.get_page("/")))

@@ -196,7 +196,12 @@ class TestCreditReceiptPortal(CreditReceiptCommon, HttpCase):
 
         rows = page.xpath("//tr[hasclass('o_credit_wallet_entry')]")
         links = [row.xpath(".//a[hasclass('o_credit_wallet_receipt')]/@href") for row in rows]
-        descriptions = [" ".join(row.xpath("./td[3]")[0].text_content().split()) for row in rows]
+        descriptions = [
+            " ".join(
+                row.xpath("./td[hasclass('o_credit_wallet_description')]")[0].text_content().split()
+            )
+            for row in rows
+        ]
         self.assertEqual(
             list(zip(descriptions, links, strict=True)),
             [

@@ -33,6 +33,17 @@ class CreditRequestCommon(CreditTopupCommon):
         cls.company.credit_proof_required = False
         # the credit manager who gets the review activities
         cls.company.credit_request_reviewer_id = cls.manager
+        # where the agency receives wire transfers: its account on the transfer's journal
+        cls.agency_bank_account = cls.env["res.partner.bank"].create(
+            {
+                "acc_number": "4021 7788 1290 3355",
+                "partner_id": cls.company.partner_id.id,
+                "bank_id": cls.env["res.bank"]
+                .create({"name": "First Harbor Bank", "bic": "FHBKUS33XXX"})
+                .id,
+            }
+        )
+        cls.transfer.journal_id.bank_account_id = cls.agency_bank_account
 
     @classmethod
     def copy_provider_to_company(cls, xmlid):
@@ -111,7 +122,8 @@ class TestCreditRequest(CreditRequestCommon):
         self.assertEqual(self.wallet.balance, 0.0)
         self.assertFalse(self.credit_entries(tx))
         self.assertTrue(self.manager_activities(request), "the reviewer is asked to review")
-        email = request.message_ids.filtered(lambda m: request.name in (m.subject or ""))
+        # the customer knows the request by its payment's reference, the one to quote
+        email = request.message_ids.filtered(lambda m: tx.reference in (m.subject or ""))
         self.assertEqual(email.partner_ids, self.contact)
         self.assertIn(tx.reference, email.body)
         self.assert_invariants()

@@ -45,25 +45,28 @@ class CreditRequestPortalCase(CreditRpcMixin, CreditRequestCommon, HttpCase):
         return " ".join(node.xpath(f"string({xpath})").split())
 
     def rows(self, tree):
-        """What each request row shows, top to bottom."""
+        """What each request shows (its row and the line below it), top to bottom."""
         return [
             {
-                "name": self.text(row, ".//*[hasclass('o_credit_request_name')]"),
-                "reference": self.text(row, "./td[1]/div"),
-                "method": self.text(row, "./td[3]"),
-                "amount": self.text(row, "./td[4]"),
-                "credits": self.text(row, ".//*[hasclass('o_credit_request_credits')]"),
-                "status": self.text(row, ".//*[hasclass('o_credit_request_state')]"),
-                "reason": self.text(row, ".//*[hasclass('o_credit_request_reason')]"),
-                "proofs": self.text(row, ".//*[hasclass('o_credit_request_proofs')]"),
-                "upload": bool(row.xpath(".//form[hasclass('o_credit_proof_form')]")),
+                "reference": self.text(group, ".//*[hasclass('o_credit_request_reference')]"),
+                "method": self.text(group, ".//*[hasclass('o_credit_request_method')]"),
+                "amount": self.text(group, ".//*[hasclass('o_credit_request_amount')]"),
+                "credits": self.text(group, ".//*[hasclass('o_credit_request_credits')]"),
+                "status": self.text(group, ".//*[hasclass('o_credit_request_state')]"),
+                "reason": self.text(group, ".//*[hasclass('o_credit_request_reason')]"),
+                "proofs": [
+                    " ".join(link.text_content().split())
+                    for link in group.xpath(".//a[hasclass('o_credit_request_proof_open')]")
+                ],
+                "upload": bool(group.xpath(".//form[hasclass('o_credit_proof_form')]")),
             }
-            for row in tree.xpath("//tr[hasclass('o_credit_request')]")
+            for group in tree.xpath("//tbody[hasclass('o_credit_request_group')]")
         ]
 
     def row_of(self, tree, request):
-        rows = [row for row in self.rows(tree) if row["name"] == request.name]
-        self.assertEqual(len(rows), 1, f"{request.name} is listed once")
+        """What ``request`` shows, found by its one reference: its payment's."""
+        rows = [row for row in self.rows(tree) if row["reference"] == request.transaction_reference]
+        self.assertEqual(len(rows), 1, f"{request.transaction_reference} is listed once")
         return rows[0]
 
     def csrf_token(self):
@@ -93,6 +96,61 @@ class CreditRequestPortalCase(CreditRpcMixin, CreditRequestCommon, HttpCase):
         location = urlsplit(response.headers["Location"])
         self.assertEqual((location.path, location.query), (REQUESTS_URL, query))
 
+    def payment_params(self, provider, method, amount, access_token, landing_route, **values):
+        """What the payment form posts for a redirect provider such as payment_custom's."""
+        return {
+            "provider_id": provider.id,
+            "payment_method_id": method.id,
+            "token_id": None,
+            "amount": amount,
+            "flow": "redirect",
+            "tokenization_requested": False,
+            "landing_route": landing_route,
+            "is_validation": False,
+            "access_token": access_token,
+            **values,
+        }
+
+    def buy(self, package, provider, method):
+        """Buy ``package`` from its Buy Credits page, then confirm as the redirect form does.
+
+        :return: the status page the customer lands on, and the transaction
+        """
+        page = self.get_page(f"/my/credits/buy?{urlencode({'package_id': package.id})}")
+        [form] = page.xpath("//form[@id='o_payment_form']")
+        result, error = self.call_route(
+            form.get("data-transaction-route"),
+            self.payment_params(
+                provider,
+                method,
+                float(form.get("data-amount")),
+                form.get("data-access-token"),
+                "/my/credits",
+            ),
+        )
+        self.assertFalse(error)
+        redirect_form = html.fromstring(result["redirect_form_html"])
+        self.assertEqual(redirect_form.get("action"), "/payment/custom/process")
+        with mute_logger("odoo.addons.payment_custom.controllers.main"):
+            response = self.url_open(
+                redirect_form.get("action"),
+                data={
+                    "reference": redirect_form.xpath("string(.//input[@name='reference']/@value)")
+                },
+            )
+        self.assertEqual(urlsplit(response.url).path, "/payment/status")
+        tx = self.env["payment.transaction"].search([("reference", "=", result["reference"])])
+        return html.fromstring(response.content), tx
+
+    def instructions(self, tree):
+        """The payment instructions a page shows: {name: value} of each detail."""
+        return {
+            re.sub(r"^o_credit_instructions_", "", cls): self.text(node, ".")
+            for node in tree.xpath(".//*[hasclass('o_credit_instructions')]//dd")
+            for cls in node.get("class").split()
+            if cls.startswith("o_credit_instructions_")
+        }
+
 
 @tagged("post_install", "-at_install")
 class TestCreditRequestsPage(CreditRequestPortalCase):
@@ -111,40 +169,39 @@ class TestCreditRequestsPage(CreditRequestPortalCase):
             self.rows(tree),
             [
                 {
-                    "name": refused.name,
                     "reference": refused.transaction_reference,
                     "method": "Wire Transfer",
                     "amount": "$ 100.00",
                     "credits": "$ 100.00",
                     "status": "Rejected",
                     "reason": "No transfer with this reference arrived.",
-                    "proofs": "",
+                    "proofs": [],
                     "upload": False,
                 },
                 {
-                    "name": crypto.name,
                     "reference": crypto.transaction_reference,
                     "method": "Cryptocurrency",
                     "amount": "$ 100.00",
                     "credits": "$ 100.00",
                     "status": "Accepted",
                     "reason": "",
-                    "proofs": "",
+                    "proofs": [],
                     "upload": False,
                 },
                 {
-                    "name": transfer.name,
                     "reference": transfer.transaction_reference,
                     "method": "Wire Transfer",
                     "amount": "$ 100.00",
                     "credits": "$ 120.00",
                     "status": "Pending",
                     "reason": "",
-                    "proofs": "",
+                    "proofs": [],
                     "upload": True,
                 },
             ],
         )
+        # one reference a request, the payment's: the customer quotes it, every email gives it
+        self.assertNotIn(transfer.name, tree.text_content())
         self.assertNotIn(hugo.name, tree.text_content())
         self.assertNotIn(hugo.transaction_reference, tree.text_content())
         self.assertEqual(
@@ -153,14 +210,19 @@ class TestCreditRequestsPage(CreditRequestPortalCase):
 
         # Hugo sees his own request only
         self.authenticate("portal_hugo", "portal_hugo")
-        self.assertEqual([row["name"] for row in self.rows(self.get_page())], [hugo.name])
+        self.assertEqual(
+            [row["reference"] for row in self.rows(self.get_page())], [hugo.transaction_reference]
+        )
 
     def test_every_contact_of_the_customer_sees_its_requests(self):
         request = self.open_request()
         self.new_colleague_portal_user()
         self.authenticate("portal_bea", "portal_bea")
 
-        self.assertEqual([row["name"] for row in self.rows(self.get_page())], [request.name])
+        self.assertEqual(
+            [row["reference"] for row in self.rows(self.get_page())],
+            [request.transaction_reference],
+        )
 
     def test_a_customer_without_requests_is_told_so(self):
         self.open_request(partner=self.other_contact)
@@ -186,10 +248,12 @@ class TestCreditRequestsPage(CreditRequestPortalCase):
         past_end = self.get_page(f"{REQUESTS_URL}/page/3")
 
         self.assertEqual(
-            [row["name"] for row in self.rows(first)], newest_first[:20].mapped("name")
+            [row["reference"] for row in self.rows(first)],
+            newest_first[:20].mapped("transaction_reference"),
         )
         self.assertEqual(
-            [row["name"] for row in self.rows(second)], newest_first[20:].mapped("name")
+            [row["reference"] for row in self.rows(second)],
+            newest_first[20:].mapped("transaction_reference"),
         )
         self.assertTrue(
             first.xpath(f"//ul[hasclass('pagination')]//a[@href='{REQUESTS_URL}/page/2']"),
@@ -243,7 +307,7 @@ class TestCreditRequestProof(CreditRequestPortalCase):
                 self.assertTrue(tree.xpath("//*[hasclass('o_credit_proof_added')]"))
                 self.assertFalse(tree.xpath("//*[hasclass('o_credit_proof_error')]"))
                 row = self.row_of(tree, request)
-                self.assertEqual((row["status"], row["proofs"]), ("Pending", "1 file(s) received"))
+                self.assertEqual((row["status"], row["proofs"]), ("Pending", [filename]))
                 self.assertTrue(row["upload"], "another proof can still be added")
                 attachment = self.env["ir.attachment"].search(
                     [("res_model", "=", "credit.request"), ("res_id", "=", request.id)]
@@ -284,7 +348,7 @@ class TestCreditRequestProof(CreditRequestPortalCase):
         self.assertEqual(request.proof_count, 1)
         self.assertEqual(len(self.manager_activities(request)), 1, "now in the review queue")
         row = self.row_of(self.get_page(), request)
-        self.assertEqual((row["status"], row["proofs"]), ("Pending", "1 file(s) received"))
+        self.assertEqual((row["status"], row["proofs"]), ("Pending", ["receipt.png"]))
 
     def test_refused_files_show_why_and_attach_nothing(self):
         too_large = image_bytes("PDF").ljust(PROOF_MAX_BYTES + 1, b"\n")
@@ -324,7 +388,7 @@ class TestCreditRequestProof(CreditRequestPortalCase):
                 tree = self.get_page(response.headers["Location"])
                 self.assertEqual(self.text(tree, "//*[hasclass('o_credit_proof_error')]"), message)
                 self.assertFalse(tree.xpath("//*[hasclass('o_credit_proof_added')]"))
-                self.assertEqual(self.row_of(tree, self.request)["proofs"], "")
+                self.assertEqual(self.row_of(tree, self.request)["proofs"], [])
 
     def test_a_decided_request_takes_no_proof(self):
         rejected = self.open_request(self.package)
@@ -372,56 +436,182 @@ class TestCreditRequestProof(CreditRequestPortalCase):
 
 
 @tagged("post_install", "-at_install")
+class TestCreditRequestProofFiles(CreditRequestPortalCase):
+    """A proof the customer attached is opened from the request, and removed while it waits."""
+
+    def setUp(self):
+        super().setUp()
+        self.request = self.open_request()
+        self.authenticate("portal_ada", "portal_ada")
+        self.receipt = image_bytes("PDF")
+        self.assert_redirected(
+            self.upload(self.request, "receipt.pdf", self.receipt, "application/pdf"),
+            f"proof_added={self.request.id}",
+        )
+        self.proof = self.request._get_customer_proofs()
+
+    def proof_url(self, request, proof, action=""):
+        return f"{self.base_url()}{REQUESTS_URL}/{request.id}/proofs/{proof.id}{action}"
+
+    def remove(self, request, proof, csrf_token=True):
+        """POST the remove button of ``proof``; the response, redirects not followed."""
+        data = {"csrf_token": self.csrf_token()} if csrf_token else {}
+        return self.opener.post(
+            self.proof_url(request, proof, "/remove"),
+            data=data,
+            allow_redirects=False,
+            timeout=60,
+        )
+
+    def agency_file(self, request):
+        """A file a credit manager attached in the request's chatter: the agency's, not a proof."""
+        attachment = (
+            self.env["ir.attachment"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "name": "bank-statement.pdf",
+                    "raw": image_bytes("PDF"),
+                    "res_model": "credit.request",
+                    "res_id": request.id,
+                }
+            )
+        )
+        request.with_user(self.manager).message_post(
+            body="Statement", attachment_ids=attachment.ids
+        )
+        return attachment
+
+    def hugos_request_and_proof(self):
+        """Another customer's request, with the proof he attached (as his upload does)."""
+        hugo_request = self.open_request(partner=self.other_contact)
+        hugo_proof = (
+            hugo_request.with_user(self.other_portal_user)
+            .sudo()
+            ._add_proof("hugo.pdf", image_bytes("PDF"), "application/pdf")
+        )
+        self.assertEqual(hugo_request._get_customer_proofs(), hugo_proof)
+        return hugo_request, hugo_proof
+
+    def test_the_customer_opens_the_proof_from_the_request(self):
+        [link] = self.get_page().xpath("//a[hasclass('o_credit_request_proof_open')]/@href")
+
+        response = self.url_open(link)
+
+        self.assertEqual(link, f"{REQUESTS_URL}/{self.request.id}/proofs/{self.proof.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.content, self.receipt)
+        self.assertEqual(response.headers["Content-Type"], "application/pdf")
+        self.assertTrue(response.headers["Content-Disposition"].startswith("inline"))
+        self.assertIn("default-src 'none'", response.headers["Content-Security-Policy"])
+
+    def test_a_colleague_opens_it_too_another_customer_and_the_public_do_not(self):
+        self.new_colleague_portal_user()
+        self.authenticate("portal_bea", "portal_bea")
+        self.assertEqual(self.url_open(self.proof_url(self.request, self.proof)).status_code, 200)
+
+        self.authenticate("portal_hugo", "portal_hugo")
+        with mute_logger("odoo.http"):
+            self.assertEqual(
+                self.url_open(self.proof_url(self.request, self.proof)).status_code, 404
+            )
+        self.authenticate(None, None)
+        response = self.url_open(self.proof_url(self.request, self.proof), allow_redirects=False)
+        self.assertEqual(urlsplit(response.headers["Location"]).path, "/web/login")
+
+    def test_only_the_customers_own_proofs_of_that_request_are_opened(self):
+        agency_file = self.agency_file(self.request)
+        hugo_request, hugo_proof = self.hugos_request_and_proof()
+        other_request = self.open_request(self.package)
+
+        self.assertEqual(self.row_of(self.get_page(), self.request)["proofs"], ["receipt.pdf"])
+        with mute_logger("odoo.http"):
+            for request, attachment in (
+                (self.request, agency_file),  # the agency's file on the customer's request
+                (self.request, hugo_proof),  # another customer's proof, under this request
+                (hugo_request, hugo_proof),  # another customer's request
+                (other_request, self.proof),  # the customer's proof, under another request
+            ):
+                with self.subTest(attachment=attachment.name, request=request.id):
+                    response = self.url_open(self.proof_url(request, attachment))
+                    self.assertEqual(response.status_code, 404)
+                    self.assertNotIn(self.receipt, response.content)
+
+    def test_the_customer_removes_a_proof_of_a_waiting_request(self):
+        messages = len(self.request.message_ids)
+
+        response = self.remove(self.request, self.proof)
+
+        self.assert_redirected(response, f"proof_removed={self.request.id}")
+        tree = self.get_page(response.headers["Location"])
+        self.assertTrue(tree.xpath("//*[hasclass('o_credit_proof_removed')]"))
+        row = self.row_of(tree, self.request)
+        self.assertEqual((row["status"], row["proofs"], row["upload"]), ("Pending", [], True))
+        self.assertFalse(self.proof.exists())
+        self.assertEqual(self.request.state, "pending")
+        self.assertEqual(len(self.request.message_ids), messages + 1)
+        self.assertIn("receipt.pdf", self.request.message_ids[0].body, "the agency is told")
+
+    def test_without_its_last_proof_a_request_needing_one_waits_for_a_proof_again(self):
+        self.company.credit_proof_required = True
+        request = self.open_request(self.package)
+        for filename in ("first.png", "second.png"):
+            self.upload(request, filename, image_bytes("PNG"), "image/png")
+        first, second = request._get_customer_proofs()
+        self.assertEqual(request.state, "pending")
+        self.assertTrue(self.manager_activities(request))
+
+        self.remove(request, first)
+        self.assertEqual(request.state, "pending", "one proof is left")
+
+        self.remove(request, second)
+        self.assertEqual(request.state, "awaiting_proof")
+        self.assertFalse(self.manager_activities(request), "nothing to review without a proof")
+        self.assertEqual(self.row_of(self.get_page(), request)["status"], "Pending")
+
+    def test_a_decided_requests_proof_stays(self):
+        rejected = self.open_request(self.package)
+        self.upload(rejected, "receipt.png", image_bytes("PNG"), "image/png")
+        rejected_proof = rejected._get_customer_proofs()
+        self.accept(self.request)
+        self.reject(rejected)
+
+        for request, proof in ((self.request, self.proof), (rejected, rejected_proof)):
+            with self.subTest(state=request.state), self.assert_nothing_changed():
+                response = self.remove(request, proof)
+
+                self.assert_redirected(response, "proof_error=decided")
+                self.assertTrue(proof.exists())
+                tree = self.get_page()
+                self.assertFalse(tree.xpath("//*[hasclass('o_credit_proof_remove')]"))
+                self.assertEqual(self.row_of(tree, request)["proofs"], [proof.name])
+
+    def test_removing_another_file_or_without_the_sessions_token_is_refused(self):
+        agency_file = self.agency_file(self.request)
+        hugo_request, hugo_proof = self.hugos_request_and_proof()
+
+        for request, attachment, csrf_token, status in (
+            (self.request, agency_file, True, 404),
+            (self.request, hugo_proof, True, 404),
+            (hugo_request, hugo_proof, True, 404),
+            (self.request, self.proof, False, 400),
+        ):
+            with (
+                self.subTest(attachment=attachment.name, csrf=csrf_token),
+                self.assert_nothing_changed(),
+            ):
+                with mute_logger("odoo.http"):
+                    response = self.remove(request, attachment, csrf_token=csrf_token)
+
+                self.assertEqual(response.status_code, status)
+                self.assertTrue(attachment.exists())
+
+
+@tagged("post_install", "-at_install")
 class TestCreditRequestPayment(CreditRequestPortalCase):
     def setUp(self):
         super().setUp()
         self.authenticate("portal_ada", "portal_ada")
-
-    def payment_params(self, provider, method, amount, access_token, landing_route, **values):
-        """What the payment form posts for a redirect provider such as payment_custom's."""
-        return {
-            "provider_id": provider.id,
-            "payment_method_id": method.id,
-            "token_id": None,
-            "amount": amount,
-            "flow": "redirect",
-            "tokenization_requested": False,
-            "landing_route": landing_route,
-            "is_validation": False,
-            "access_token": access_token,
-            **values,
-        }
-
-    def buy(self, package, provider, method):
-        """Buy ``package`` from its Buy Credits page, then confirm as the redirect form does.
-
-        :return: the status page the customer lands on, and the transaction
-        """
-        page = self.get_page(f"/my/credits/buy?{urlencode({'package_id': package.id})}")
-        [form] = page.xpath("//form[@id='o_payment_form']")
-        result, error = self.call_route(
-            form.get("data-transaction-route"),
-            self.payment_params(
-                provider,
-                method,
-                float(form.get("data-amount")),
-                form.get("data-access-token"),
-                "/my/credits",
-            ),
-        )
-        self.assertFalse(error)
-        redirect_form = html.fromstring(result["redirect_form_html"])
-        self.assertEqual(redirect_form.get("action"), "/payment/custom/process")
-        with mute_logger("odoo.addons.payment_custom.controllers.main"):
-            response = self.url_open(
-                redirect_form.get("action"),
-                data={
-                    "reference": redirect_form.xpath("string(.//input[@name='reference']/@value)")
-                },
-            )
-        self.assertEqual(urlsplit(response.url).path, "/payment/status")
-        tx = self.env["payment.transaction"].search([("reference", "=", result["reference"])])
-        return html.fromstring(response.content), tx
 
     def test_buy_credits_offers_cryptocurrency_beside_the_wire_transfer(self):
         page = self.get_page(f"/my/credits/buy?{urlencode({'package_id': self.package.id})}")
@@ -484,18 +674,14 @@ class TestCreditRequestPayment(CreditRequestPortalCase):
 
         self.assertEqual(tx.state, "pending")
         self.assertEqual(
-            [
-                self.text(status, f"//*[hasclass('{css_class}')]")
-                for css_class in (
-                    "o_credit_crypto_coin",
-                    "o_credit_crypto_network",
-                    "o_credit_crypto_address",
-                )
-            ],
-            ["USDC", "Ethereum (ERC-20)", "0xABCDEF0123456789"],
-        )
-        self.assertIn(
-            "$ 100.00", self.text(status, "//*[hasclass('o_credit_crypto_instructions')]")
+            self.instructions(status),
+            {
+                "amount": "$ 100.00",
+                "coin": "USDC",
+                "network": "Ethereum (ERC-20)",
+                "address": "0xABCDEF0123456789",
+                "reference": tx.reference,
+            },
         )
         self.assertEqual(
             status.xpath("//a[hasclass('o_credit_request_link')]/@href"), [REQUESTS_URL]
@@ -509,11 +695,57 @@ class TestCreditRequestPayment(CreditRequestPortalCase):
         )
         self.assertEqual(self.wallet.balance, 0.0, "nothing credited before the agency accepts")
 
-    def test_status_page_of_a_pending_transfer_links_to_the_request_without_crypto(self):
+    def test_status_page_of_a_pending_transfer_says_where_to_send_the_money(self):
+        self.transfer.pending_msg = "<p>Transfers take two working days.</p>"
+
         status, tx = self.buy(self.package, self.transfer, self.transfer_method)
 
         self.assertEqual(self.request_of(tx).state, "pending")
-        self.assertFalse(status.xpath("//*[hasclass('o_credit_crypto_instructions')]"))
+        self.assertEqual(
+            self.instructions(status),
+            {
+                "amount": "$ 100.00",
+                "holder": self.company.partner_id.name,
+                "bank": "First Harbor Bank",
+                "bic": "FHBKUS33XXX",
+                "account": "4021 7788 1290 3355",
+                "reference": tx.reference,
+            },
+        )
+        message = self.text(status, "//*[@id='o_payment_status_message_details']")
+        self.assertIn("Transfers take two working days.", message, "the provider's own words")
+        self.assertIn("Your credits are added once we have received your payment.", message)
+        self.assertNotIn("Please wait", message)
+        # the reference to quote is said once, in the instructions (not as Odoo's communication)
+        self.assertNotIn("Communication", message)
         self.assertEqual(
             status.xpath("//a[hasclass('o_credit_request_link')]/@href"), [REQUESTS_URL]
+        )
+
+    def test_status_page_of_an_invoice_paid_by_transfer_is_odoos(self):
+        invoice = self.init_invoice(
+            "out_invoice", partner=self.customer, amounts=[100.0], post=True
+        )
+        result, error = self.call_route(
+            f"/invoice/transaction/{invoice.id}",
+            self.payment_params(
+                self.transfer,
+                self.transfer_method,
+                invoice.amount_total,
+                invoice._portal_ensure_token(),
+                invoice.get_portal_url(),
+            ),
+        )
+        self.assertFalse(error)
+        with mute_logger("odoo.addons.payment_custom.controllers.main"):
+            response = self.url_open(
+                "/payment/custom/process", data={"reference": result["reference"]}
+            )
+        status = html.fromstring(response.content)
+
+        self.assertFalse(status.xpath("//*[hasclass('o_credit_instructions')]"))
+        self.assertFalse(status.xpath("//a[hasclass('o_credit_request_link')]"))
+        self.assertIn(
+            f"Communication: {invoice.payment_reference}",
+            self.text(status, "//*[@id='o_payment_status_message_details']"),
         )

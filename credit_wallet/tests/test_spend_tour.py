@@ -44,8 +44,9 @@ class TestCreditSpendTour(CreditSpendCommon, CreditTopupCommon, HttpCase):
         history = html.fromstring(self.url_open("/my/credits").content)
         newest = history.xpath("//tr[hasclass('o_credit_wallet_entry')]")[0]
         self.assertTrue(newest.xpath(".//*[hasclass('o_credit_wallet_type_out')]"))
-        self.assertEqual(newest.xpath("./td[4]//a/@href"), [invoice.access_url])
-        self.assertEqual(newest.xpath("string(./td[4]//a)").strip(), invoice.name)
+        reference = newest.xpath("./td[hasclass('o_credit_wallet_reference')]")[0]
+        self.assertEqual(reference.xpath(".//a/@href"), [invoice.access_url])
+        self.assertEqual(reference.xpath("string(.//a)").strip(), invoice.name)
 
 
 @tagged("post_install", "-at_install")

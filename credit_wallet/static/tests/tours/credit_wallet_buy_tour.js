@@ -4,7 +4,8 @@ import { registry } from "@web/core/registry";
 
 /**
  * A customer with 30.00 credits buys the Growth package (100.00 for 120.00 credits) with
- * the demo provider, then sees 150.00 in the header and the In entry in the history.
+ * the demo provider, then lands on the Credits page, which says what was added, and sees
+ * 150.00 in the header and the In entry in the history.
  */
 registry.category("web_tour.tours").add("credit_wallet_buy_tour", {
     url: "/my/credits",
@@ -49,6 +50,11 @@ registry.category("web_tour.tours").add("credit_wallet_buy_tour", {
             trigger: "button[name='o_payment_submit_button']:not(:disabled)",
             run: "click",
             expectUnloadPage: true,
+        },
+        {
+            content: "Back on the Credits page, it says what the purchase added, bonus included",
+            trigger:
+                ".o_credit_purchase_notice_added:contains(120.00 in credits were added to your balance):contains(20.00 of them bonus)",
         },
         {
             content: "Back on the Credits page, the purchase is the newest In entry",

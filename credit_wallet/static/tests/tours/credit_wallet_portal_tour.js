@@ -93,3 +93,109 @@ registry.category("web_tour.tours").add("credit_wallet_portal_tour", {
         },
     ],
 });
+
+/** Throw unless ``element`` is drawn whole inside the window, none of it scrolled off. */
+function assertInView(element, what) {
+    const box = element.getBoundingClientRect();
+    if (!(box.width > 0 && box.left >= 0 && box.right <= window.innerWidth)) {
+        throw new Error(
+            `${what} is not in view: ${box.left}-${box.right} of a ${window.innerWidth}px window`
+        );
+    }
+    if (element.scrollWidth > element.clientWidth + 1) {
+        throw new Error(`${what} is cut: ${element.scrollWidth} > ${element.clientWidth}`);
+    }
+}
+
+/**
+ * On a phone (375 px wide): the newest movement's amount and running balance are in view,
+ * the header's amount too, without its word; on the requests page, each request's status,
+ * the whole rejection reason, where to send a payment, the attached proof and the form to
+ * attach another.
+ */
+registry.category("web_tour.tours").add("credit_wallet_phone_tour", {
+    url: "/my/credits",
+    steps: () => [
+        {
+            content: "The window is a phone's",
+            trigger: ".o_credit_wallet_history",
+            run() {
+                if (window.innerWidth > 400) {
+                    throw new Error(`The window is ${window.innerWidth}px wide`);
+                }
+            },
+        },
+        {
+            content: "The newest movement's amount and running balance are in view",
+            trigger: ".o_credit_wallet_history tbody tr:first-child .o_credit_wallet_running_balance:contains(170.00)",
+            run() {
+                const row = this.anchor.closest("tr");
+                assertInView(row.querySelector(".o_credit_wallet_amount"), "The amount");
+                assertInView(this.anchor, "The running balance");
+            },
+        },
+        {
+            content: "and so is every other row's",
+            trigger: ".o_credit_wallet_history tbody tr:last-child .o_credit_wallet_running_balance",
+            run() {
+                for (const cell of document.querySelectorAll(
+                    ".o_credit_wallet_history tbody .o_credit_wallet_amount, .o_credit_wallet_history tbody .o_credit_wallet_running_balance"
+                )) {
+                    assertInView(cell, `"${cell.textContent.trim()}"`);
+                }
+            },
+        },
+        {
+            content: "Open the credit requests",
+            trigger: "a.o_credit_wallet_requests",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Each request's status is in view",
+            trigger: "tbody.o_credit_request_group:first-of-type .o_credit_request_state",
+            run() {
+                for (const badge of document.querySelectorAll(".o_credit_request_state")) {
+                    assertInView(badge, `The status "${badge.textContent.trim()}"`);
+                }
+            },
+        },
+        {
+            content: "The whole rejection reason is shown",
+            trigger: ".o_credit_request_reason:contains(No payment with this reference reached our wallet within 14 days.)",
+            run() {
+                assertInView(this.anchor, "The rejection reason");
+            },
+        },
+        {
+            content: "The pending request, paid (its proof is there), folds where to pay: unfold it",
+            trigger: ".o_credit_request_instructions a[data-bs-toggle='collapse'].collapsed",
+            run: "click",
+        },
+        {
+            content: "It says where to send the money",
+            trigger: ".o_credit_request_instructions .o_credit_instructions_account:visible",
+            run() {
+                assertInView(this.anchor, "The account number");
+            },
+        },
+        {
+            content: "its proof can be opened and removed",
+            trigger: "a.o_credit_request_proof_open:contains(receipt.pdf)",
+            run() {
+                assertInView(this.anchor, "The proof");
+                const remove = this.anchor
+                    .closest(".o_credit_request_proof")
+                    .querySelector(".o_credit_proof_remove");
+                assertInView(remove, "Its Remove button");
+            },
+        },
+        {
+            content: "and another one attached",
+            trigger: "form.o_credit_proof_form button.o_credit_proof_submit",
+            run() {
+                assertInView(this.anchor, "The Attach button");
+            },
+        },
+    ],
+});

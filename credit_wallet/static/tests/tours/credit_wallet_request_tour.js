@@ -4,8 +4,9 @@ import { registry } from "@web/core/registry";
 
 /**
  * A customer buys the Growth package (100.00 for 120.00 credits) by wire transfer: the
- * status page says the purchase waits, its link opens the credit requests, where the
- * customer attaches a PDF receipt to the Pending request.
+ * status page says where to send the money (the agency's bank account, the amount, the
+ * reference to quote), its link opens the credit requests, where the Pending request says
+ * it again and the customer attaches a PDF receipt, which the request then lists.
  */
 registry.category("web_tour.tours").add("credit_wallet_request_tour", {
     url: "/my/credits",
@@ -45,7 +46,21 @@ registry.category("web_tour.tours").add("credit_wallet_request_tour", {
             },
         },
         {
-            content: "The status page says the payment waits, and leads to the credit request",
+            content: "The status page gives the agency's bank and account",
+            trigger:
+                "div[name='o_payment_status'] .o_credit_instructions:has(.o_credit_instructions_bank:contains(First Harbor Bank)) .o_credit_instructions_account:contains(4021 7788 1290 3355)",
+        },
+        {
+            content: "the amount to send and the reference to quote",
+            trigger:
+                "div[name='o_payment_status'] .o_credit_instructions:has(.o_credit_instructions_amount:contains(100.00)) .o_credit_instructions_reference:contains(CREDIT-)",
+        },
+        {
+            content: "and no longer asks the customer to wait",
+            trigger: "div[name='o_payment_status']:not(:contains(Please wait))",
+        },
+        {
+            content: "The status page leads to the credit request",
             trigger: "div[name='o_payment_status'] a.o_credit_request_link",
             run: "click",
             expectUnloadPage: true,
@@ -53,11 +68,16 @@ registry.category("web_tour.tours").add("credit_wallet_request_tour", {
         {
             content: "The purchase is a Pending wire transfer request",
             trigger:
-                "tr.o_credit_request:first-child:contains(Wire Transfer):contains(120.00) .o_credit_request_state:contains(Pending)",
+                "tbody.o_credit_request_group:first-of-type:contains(Wire Transfer):contains(120.00) .o_credit_request_state:contains(Pending)",
+        },
+        {
+            content: "The request says where to send the money too",
+            trigger:
+                "tbody.o_credit_request_group:first-of-type .o_credit_request_instructions .o_credit_instructions_account:contains(4021 7788 1290 3355)",
         },
         {
             content: "Choose the receipt",
-            trigger: "tr.o_credit_request:first-child input.o_credit_proof_input",
+            trigger: "tbody.o_credit_request_group:first-of-type input.o_credit_proof_input",
             run() {
                 const receipt = new File(["%PDF-1.4\n% transfer receipt\n%%EOF\n"], "receipt.pdf", {
                     type: "application/pdf",
@@ -70,7 +90,7 @@ registry.category("web_tour.tours").add("credit_wallet_request_tour", {
         },
         {
             content: "Attach it",
-            trigger: "tr.o_credit_request:first-child button.o_credit_proof_submit",
+            trigger: "tbody.o_credit_request_group:first-of-type button.o_credit_proof_submit",
             run: "click",
             expectUnloadPage: true,
         },
@@ -79,9 +99,9 @@ registry.category("web_tour.tours").add("credit_wallet_request_tour", {
             trigger: ".o_credit_proof_added",
         },
         {
-            content: "The request counts it and is still Pending",
+            content: "The request lists it, to open, and is still Pending",
             trigger:
-                "tr.o_credit_request:first-child:has(.o_credit_request_state:contains(Pending)) .o_credit_request_proofs:contains(1 file(s) received)",
+                "tbody.o_credit_request_group:first-of-type:has(.o_credit_request_state:contains(Pending)) a.o_credit_request_proof_open:contains(receipt.pdf)",
         },
     ],
 });
@@ -112,16 +132,17 @@ registry.category("web_tour.tours").add("credit_wallet_request_decided_tour", {
         {
             content: "The newest request was rejected, with the reason",
             trigger:
-                "tr.o_credit_request:first-child:has(.o_credit_request_state:contains(Rejected)) .o_credit_request_reason:contains(No transfer with this reference arrived.)",
+                "tbody.o_credit_request_group:first-of-type:has(.o_credit_request_state:contains(Rejected)) .o_credit_request_reason:contains(No transfer with this reference arrived.)",
         },
         {
-            content: "nothing more can be attached to it",
-            trigger: "tr.o_credit_request:first-child:not(:has(form.o_credit_proof_form))",
-        },
-        {
-            content: "The Growth request was accepted, with its receipt",
+            content: "nothing more can be attached to it, and it says nowhere to pay",
             trigger:
-                "tr.o_credit_request:nth-child(2):contains(120.00):has(.o_credit_request_state:contains(Accepted)) .o_credit_request_proofs:contains(1 file(s) received)",
+                "tbody.o_credit_request_group:first-of-type:not(:has(form.o_credit_proof_form)):not(:has(.o_credit_instructions))",
+        },
+        {
+            content: "The Growth request was accepted, with its receipt, which stays",
+            trigger:
+                "tbody.o_credit_request_group:nth-of-type(2):contains(120.00):has(.o_credit_request_state:contains(Accepted)):not(:has(.o_credit_proof_remove)) a.o_credit_request_proof_open:contains(receipt.pdf)",
         },
     ],
 });
