@@ -73,7 +73,7 @@ class CreditWalletExport(CreditWalletPortal):
             request.env._("Type"),
             request.env._("Reference"),
             request.env._("Description"),
-            request.env._("Amount"),
+            request.env._("Credits"),
             request.env._("Running Balance"),
         ]
 
@@ -109,7 +109,7 @@ class CreditWalletExport(CreditWalletPortal):
             batch.invalidate_recordset()
 
     def _credit_write_csv(self, spool, rows):
-        digits = request.env.user._credit_portal_company_sudo().currency_id.decimal_places
+        digits = request.env.user._credit_portal_company_sudo()._credit_digits()
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
         try:
             writer = csv.writer(text)
@@ -129,7 +129,7 @@ class CreditWalletExport(CreditWalletPortal):
             text.detach()
 
     def _credit_write_xlsx(self, spool, rows):
-        digits = request.env.user._credit_portal_company_sudo().currency_id.decimal_places
+        digits = request.env.user._credit_portal_company_sudo()._credit_digits()
         # constant_memory: rows go to a temporary file as written, not kept in memory
         workbook = xlsxwriter.Workbook(
             spool, {"constant_memory": True, "strings_to_formulas": False}

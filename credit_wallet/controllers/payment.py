@@ -142,12 +142,8 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
 
     @staticmethod
     def _credit_buy_currency(company):
-        """The currency credits are sold in on this website: its pricelist's, when ``company``
-        has a conversion rate for it, as Odoo's shop prices; else the company currency."""
-        website = request.website
-        pricelist = website._get_current_pricelist() if website else None
-        currency = pricelist.currency_id if pricelist else company.currency_id
-        return currency if company._credit_rate(currency) else company.currency_id
+        """The currency credits are sold in on this website."""
+        return company._credit_website_currency(request.website)
 
     @staticmethod
     def _credit_published_packages(company, currency):

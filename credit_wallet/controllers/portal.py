@@ -11,7 +11,6 @@ from odoo.http import content_disposition, request
 from odoo.tools.mimetypes import guess_mimetype
 from odoo.tools.misc import (
     babel_locale_parse,
-    format_amount,
     format_datetime,
     get_lang,
     posix_to_ldml,
@@ -47,10 +46,8 @@ class CreditWalletPortal(PortalAccount):
         values = super()._prepare_home_portal_values(counters)
         user = request.env.user
         if "credit_balance" in counters and user._credit_hub_available():
-            values["credit_balance"] = format_amount(
-                request.env,
-                user._credit_balance(),
-                user._credit_portal_company_sudo().currency_id,
+            values["credit_balance"] = user._credit_portal_company_sudo()._credit_format(
+                user._credit_balance()
             )
         return values
 
@@ -134,36 +131,32 @@ class CreditWalletPortal(PortalAccount):
         tx_sudo = request.env["payment.transaction"].sudo().browse(tx_id).exists()
         if not tx_sudo or tx_sudo.credit_wallet_id != wallet_sudo:
             return None
-        env, currency = request.env, wallet_sudo.currency_id
+        env, company_sudo = request.env, wallet_sudo.company_id
         # partial captures hold the credits of a purchase captured in parts
         entries_sudo = (tx_sudo | tx_sudo.child_transaction_ids).credit_entry_ids.filtered(
             lambda entry: entry.kind in ("purchase", "bonus")
         )
         if entries_sudo:
             bonus = sum(entries_sudo.filtered(lambda entry: entry.kind == "bonus").mapped("amount"))
-            added = format_amount(env, sum(entries_sudo.mapped("amount")), currency)
+            added = company_sudo._credit_format(sum(entries_sudo.mapped("amount")))
             notice = {
                 "state": "added",
                 "message": env._(
-                    "Thank you: %(credits)s in credits were added to your balance, %(bonus)s of "
-                    "them bonus.",
+                    "Thank you: %(credits)s were added to your balance, %(bonus)s of them bonus.",
                     credits=added,
-                    bonus=format_amount(env, bonus, currency),
+                    bonus=company_sudo._credit_format_number(bonus),
                 )
                 if bonus
-                else env._(
-                    "Thank you: %(credits)s in credits were added to your balance.",
-                    credits=added,
-                ),
+                else env._("Thank you: %(credits)s were added to your balance.", credits=added),
             }
         elif tx_sudo.state == "pending" and tx_sudo.credit_request_ids:
             notice = {
                 "state": "waiting",
                 "message": env._(
-                    "Your purchase %(reference)s of %(credits)s in credits waits for us: the "
-                    "credits are added once we have received your payment.",
+                    "Your purchase %(reference)s of %(credits)s waits for us: the credits are "
+                    "added once we have received your payment.",
                     reference=tx_sudo.reference,
-                    credits=format_amount(env, tx_sudo.credit_amount, currency),
+                    credits=company_sudo._credit_format(tx_sudo.credit_amount),
                 ),
             }
         elif tx_sudo.state == "done":
@@ -222,13 +215,18 @@ class CreditWalletPortal(PortalAccount):
                 offset=(page - 1) * HISTORY_PAGE_SIZE,
             )
         query = f"?{urlencode(url_args)}" if url_args else ""
+        balance = wallet_sudo.balance or 0.0
         return {
-            "balance": wallet_sudo.balance or 0.0,
+            "balance": balance,
+            "balance_text": company_sudo._credit_format(balance),
+            "balance_value": company_sudo._credit_format_value(
+                balance, company_sudo._credit_website_currency(request.website)
+            ),
             # sudo: the signed-in customer's own preference, set by the agency
             "credit_autopay": user.partner_id.sudo()._credit_autopay_enabled(company_sudo),
             "currency": company_sudo.currency_id,
             "entries": entries_sudo,
-            "history_rows": self._credit_history_rows(entries_sudo, company_sudo.currency_id),
+            "history_rows": self._credit_history_rows(entries_sudo, company_sudo),
             "reference_urls": self._credit_reference_urls(entries_sudo),
             "receipt_urls": self._credit_receipt_urls(entries_sudo),
             "pager": pager,
@@ -251,10 +249,10 @@ class CreditWalletPortal(PortalAccount):
             domain.append(("date", "<", self._credit_utc_datetime(date_end + timedelta(days=1))))
         return domain
 
-    def _credit_history_rows(self, entries_sudo, currency):
+    def _credit_history_rows(self, entries_sudo, company):
         """The history's rows as the page shows them: the date (no seconds) in the customer's
-        time zone and language, the amounts with the currency (Odoo's own formatting), the
-        reference and a description that does not say it again."""
+        time zone and language, the credits in their language and to the company's precision,
+        the reference and a description that does not say it again."""
         env = request.env
         type_labels = dict(entries_sudo._fields["entry_type"]._description_selection(env))
         references = self._credit_entry_references(entries_sudo)
@@ -268,8 +266,8 @@ class CreditWalletPortal(PortalAccount):
                     "type_label": type_labels[entry.entry_type],
                     "reference": reference,
                     "description": self._credit_entry_description(entry, reference),
-                    "amount": format_amount(env, entry.amount, currency),
-                    "running_balance": format_amount(env, entry.running_balance, currency),
+                    "amount": company._credit_format_number(entry.amount),
+                    "running_balance": company._credit_format_number(entry.running_balance),
                 }
             )
         return rows

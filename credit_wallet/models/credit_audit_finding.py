@@ -14,7 +14,8 @@ _logger = logging.getLogger(__name__)
 # Each check is one set-based query; every row it returns is one problem of one document:
 # company_id, res_model, res_id, problem, amount, expected, other_model, other_id, detail.
 # ``amount`` is what the books say, ``expected`` what they should say; ``other`` names the
-# record the problem involves (journal entry, wallet, spending...); ``detail`` a state or count.
+# record the problem involves (journal entry, wallet, spending...); ``detail`` a state, a
+# count or the currency of the money a problem counts (DOCUMENT_MONEY_PROBLEMS).
 AUDIT_CHECKS = [
     ("entry_books", "Ledger vs Journal Entries"),
     ("wallet_ledger", "Wallet vs Ledger"),
@@ -34,6 +35,17 @@ FOUND_AS = SQL(
     "AS found(problem, failed, res_model, res_id, amount, expected, other_model, other_id, "
     "detail) WHERE found.failed"
 )
+# problems whose amounts are money in the document's currency (its id in ``detail``); the
+# amounts of the entry_books problems are book values in the company currency; all others
+# are credits
+DOCUMENT_MONEY_PROBLEMS = {"payment_amount", "matched_elsewhere", "outstanding", "overpaid"}
+BOOK_VALUE_PROBLEMS = {
+    "move_not_posted",
+    "move_company",
+    "move_amount",
+    "move_partner",
+    "move_without_entry",
+}
 DOCUMENT_MODELS = [
     ("credit.ledger.entry", "Ledger Entry"),
     ("credit.wallet", "Wallet"),
@@ -62,11 +74,19 @@ class CreditAuditFinding(models.Model):
     )
     document_name = fields.Char(string="Document", required=True, readonly=True)
     message = fields.Text(required=True, readonly=True)
-    amount = fields.Monetary(
-        string="Found", readonly=True, help="What the books say, for the first problem found."
+    amount = fields.Float(
+        string="Found",
+        digits=(16, 2),
+        readonly=True,
+        help="What the books say, for the first problem found: in credits or in money, as the "
+        "message says.",
     )
-    expected_amount = fields.Monetary(
-        string="Expected", readonly=True, help="What they should say, for the first problem found."
+    expected_amount = fields.Float(
+        string="Expected",
+        digits=(16, 2),
+        readonly=True,
+        help="What they should say, for the first problem found: in credits or in money, as the "
+        "message says.",
     )
     first_seen = fields.Datetime(required=True, readonly=True)
     last_seen = fields.Datetime(required=True, readonly=True)
@@ -224,11 +244,14 @@ class CreditAuditFinding(models.Model):
             "companies": tuple(companies.ids),
             # amounts are stored rounded: half the finest rounding tells a difference from noise
             "tolerance": min(companies.currency_id.mapped("rounding")) / 2,
+            # credits are whole or hundredths (``credit_rounding``)
+            "credit_tolerance": 0.005,
             "credit_code": CREDIT_CODE,
             "found": FOUND,
             "found_as": FOUND_AS,
         }
         params["counted"] = SQL(self._audit_sql_counted_transactions(), **params)
+        params["credit_values"] = SQL(self._audit_sql_credit_values(), **params)
         problems = defaultdict(list)
         for check, _label in AUDIT_CHECKS:
             query = SQL(getattr(self, f"_audit_sql_{check}")(), **params)
@@ -256,8 +279,7 @@ class CreditAuditFinding(models.Model):
                     "res_id": res_id,
                     "document_name": names[res_model, res_id],
                     "message": " ".join(
-                        self._audit_message(row, names, company.currency_id, states, templates)
-                        for row in rows
+                        self._audit_message(row, names, company, states, templates) for row in rows
                     ),
                     "amount": rows[0]["amount"] or 0.0,
                     "expected_amount": rows[0]["expected"] or 0.0,
@@ -296,14 +318,30 @@ class CreditAuditFinding(models.Model):
         return labels
 
     @api.model
-    def _audit_message(self, row, names, currency, states, templates):
-        """One sentence for one problem of a document."""
-        return templates[row["problem"]] % {
+    def _audit_message(self, row, names, company, states, templates):
+        """One sentence for one problem of a document, its amounts in credits, in the books'
+        currency or in the document's, as the problem counts them."""
+        problem, detail = row["problem"], row["detail"]
+        if problem in DOCUMENT_MONEY_PROBLEMS:
+            currency = self.env["res.currency"].browse(int(detail))
+            detail = None
+
+            def amount_text(amount):
+                return format_amount(self.env, amount, currency)
+
+        elif problem in BOOK_VALUE_PROBLEMS:
+
+            def amount_text(amount):
+                return format_amount(self.env, amount, company.currency_id)
+
+        else:
+            amount_text = company._credit_format
+        return templates[problem] % {
             "document": names[row["res_model"], row["res_id"]],
             "other": names.get((row["other_model"], row["other_id"]), ""),
-            "amount": format_amount(self.env, row["amount"] or 0.0, currency),
-            "expected": format_amount(self.env, row["expected"] or 0.0, currency),
-            "detail": states.get(row["detail"], row["detail"] or ""),
+            "amount": amount_text(row["amount"] or 0.0),
+            "expected": amount_text(row["expected"] or 0.0),
+            "detail": states.get(detail, detail or ""),
         }
 
     @api.model
@@ -350,16 +388,14 @@ class CreditAuditFinding(models.Model):
             "done_without_debit": env._(
                 "%(document)s is done, but none of its %(expected)s was taken from a wallet."
             ),
-            "spend_not_done": env._("%(document)s took %(amount)s of credits but is %(detail)s."),
+            "spend_not_done": env._("%(document)s took %(amount)s but is %(detail)s."),
             "debit_amount": env._(
-                "%(document)s took %(amount)s of credits for a payment of %(expected)s."
+                "%(document)s took %(amount)s, its transaction records %(expected)s."
             ),
-            "payment_missing": env._(
-                "%(document)s took %(amount)s of credits but has no posted payment."
-            ),
+            "payment_missing": env._("%(document)s took %(amount)s but has no posted payment."),
             "payment_amount": env._(
-                "%(document)s took %(amount)s of credits, its payment %(other)s is of "
-                "%(expected)s."
+                "%(document)s is a payment of %(expected)s, its payment %(other)s is of "
+                "%(amount)s."
             ),
             "payment_move": env._(
                 "The payment %(other)s of %(document)s is not the journal entry of its wallet "
@@ -378,40 +414,36 @@ class CreditAuditFinding(models.Model):
             ),
             # return
             "return_without_spend": env._(
-                "%(document)s gave back %(amount)s of credits without naming the spending it "
-                "returns."
+                "%(document)s gave back %(amount)s without naming the spending it " "returns."
             ),
             "return_of_other_kind": env._(
-                "%(document)s gave back %(amount)s of credits of %(other)s, which is no spending."
+                "%(document)s gave back %(amount)s of %(other)s, which is no spending."
             ),
             "return_other_wallet": env._(
-                "%(document)s gave back %(amount)s of credits to %(other)s, not to the wallet that"
+                "%(document)s gave back %(amount)s to %(other)s, not to the wallet that"
                 " spent them."
             ),
-            "return_not_done": env._(
-                "%(document)s gave back %(amount)s of credits but is %(detail)s."
-            ),
+            "return_not_done": env._("%(document)s gave back %(amount)s but is %(detail)s."),
             "return_amount": env._(
-                "%(document)s gave back %(amount)s of credits for a refund of %(expected)s."
+                "%(document)s gave back %(amount)s, its refund records %(expected)s."
             ),
             "return_source": env._(
-                "%(document)s gave back %(amount)s of credits spent by %(other)s, which it does "
-                "not refund."
+                "%(document)s gave back %(amount)s spent by %(other)s, which it does " "not refund."
             ),
             "done_without_return": env._(
                 "%(document)s is done, but none of its %(expected)s was given back to a wallet."
             ),
             "returned_beyond_spend": env._(
-                "The returns of %(document)s gave back %(amount)s of credits, more than the "
+                "The returns of %(document)s gave back %(amount)s, more than the "
                 "%(expected)s it took."
             ),
             "returned_recorded": env._(
-                "The returns of %(document)s gave back %(amount)s of credits, it records "
+                "The returns of %(document)s gave back %(amount)s, it records "
                 "%(expected)s returned."
             ),
             # credit_note
             "credit_note_not_posted": env._(
-                "%(document)s is %(detail)s, but the %(amount)s of credits returned for it stay in"
+                "%(document)s is %(detail)s, but the %(amount)s returned for it stay in"
                 " the wallet of %(other)s."
             ),
             # invoice_overpaid, order_overpaid
@@ -421,17 +453,18 @@ class CreditAuditFinding(models.Model):
             ),
             # purchase
             "credited_beyond_price": env._(
-                "%(document)s credited %(amount)s for a payment of %(expected)s."
+                "%(document)s credited %(amount)s, more than the %(expected)s its price buys."
             ),
             "credited_beyond_money": env._(
-                "%(document)s credited %(amount)s, but its posted payment received %(expected)s."
+                "%(document)s credited %(amount)s, but the money its posted payment received buys "
+                "%(expected)s."
             ),
             "bonus_beyond_package": env._(
-                "%(document)s gave %(amount)s of bonus credits, its credits include %(expected)s "
+                "%(document)s gave %(amount)s of bonus, its credits include %(expected)s "
                 "of bonus."
             ),
             "bonus_without_purchase": env._(
-                "%(document)s gave %(amount)s of bonus credits but credited no purchase."
+                "%(document)s gave %(amount)s of bonus but credited no purchase."
             ),
             "purchase_other_wallet": env._(
                 "%(document)s credited %(amount)s to %(other)s, not to the wallet it was bought "
@@ -442,15 +475,15 @@ class CreditAuditFinding(models.Model):
                 "%(document)s was voided, but none of the %(amount)s it credited was taken back."
             ),
             "captures_beyond_purchase": env._(
-                "The partial captures of %(document)s grant %(amount)s of credits, more than the "
+                "The partial captures of %(document)s grant %(amount)s, more than the "
                 "%(expected)s bought."
             ),
             "captures_credited_beyond_price": env._(
-                "%(document)s and its partial captures credited %(amount)s for a payment of "
-                "%(expected)s."
+                "%(document)s and its partial captures credited %(amount)s, more than the "
+                "%(expected)s its price buys."
             ),
             "taken_back_beyond_credited": env._(
-                "The refunds of %(document)s took back %(amount)s of credits, more than the "
+                "The refunds of %(document)s took back %(amount)s, more than the "
                 "%(expected)s it credited."
             ),
         }
@@ -462,10 +495,11 @@ class CreditAuditFinding(models.Model):
     @api.model
     def _audit_sql_entry_books(self):
         """Each ledger entry has a posted journal entry of its company moving the Customer
-        Credit account by its amount, for the wallet's customer; every posted journal entry on
-        that account is a ledger entry's (the balance the reconciliation compares)."""
+        Credit account by its credits' book value (credits x a credit's value), for the
+        wallet's customer; every posted journal entry on that account is a ledger entry's (the
+        balance the reconciliation compares)."""
         return """
-            WITH books AS (
+            WITH %(credit_values)s, books AS (
                 SELECT line.company_id, line.move_id, line.partner_id,
                        SUM(line.credit - line.debit) AS amount,
                        BOOL_OR(line.parent_state = 'posted') AS posted
@@ -478,12 +512,15 @@ class CreditAuditFinding(models.Model):
                 SELECT company_id, move_id, SUM(amount) AS amount, BOOL_OR(posted) AS posted
                   FROM books GROUP BY company_id, move_id
             ), entry AS (
-                SELECT entry.id, entry.company_id, entry.amount, entry.move_id,
+                SELECT entry.id, entry.company_id, entry.move_id,
+                       ROUND((entry.amount / credit_values.rate)::numeric,
+                             credit_values.decimal_places) AS amount,
                        move.state AS move_state, move.company_id AS move_company_id,
                        COALESCE(move_books.amount, 0) AS books,
                        COALESCE(partner_books.amount, 0) AS partner_books
                   FROM credit_ledger_entry entry
                   JOIN credit_wallet wallet ON wallet.id = entry.wallet_id
+                  JOIN credit_values ON credit_values.company_id = entry.company_id
              LEFT JOIN account_move move ON move.id = entry.move_id
              LEFT JOIN move_books ON move_books.move_id = entry.move_id
              LEFT JOIN books partner_books ON partner_books.move_id = entry.move_id
@@ -529,7 +566,7 @@ class CreditAuditFinding(models.Model):
                  WHERE entry.company_id IN %(companies)s
             ), wallet_entries AS (
                 SELECT wallet_id, MAX(id) AS last_id,
-                       MIN(id) FILTER (WHERE ABS(running_balance - total) >= %(tolerance)s)
+                       MIN(id) FILTER (WHERE ABS(running_balance - total) >= %(credit_tolerance)s)
                            AS broken_id
                   FROM running GROUP BY wallet_id
             ), wallet AS (
@@ -547,11 +584,11 @@ class CreditAuditFinding(models.Model):
             SELECT wallet.company_id, %(found)s
               FROM wallet
         CROSS JOIN LATERAL (VALUES
-                   ('balance', ABS(wallet.balance - wallet.total) >= %(tolerance)s,
+                   ('balance', ABS(wallet.balance - wallet.total) >= %(credit_tolerance)s,
                     'credit.wallet', wallet.id, wallet.balance, wallet.total,
                     NULL, NULL::integer, NULL),
                    ('latest_running_balance',
-                    ABS(wallet.balance - wallet.last_running_balance) >= %(tolerance)s,
+                    ABS(wallet.balance - wallet.last_running_balance) >= %(credit_tolerance)s,
                     'credit.wallet', wallet.id, wallet.balance, wallet.last_running_balance,
                     NULL, NULL, NULL),
                    ('running_balance', wallet.broken_id IS NOT NULL,
@@ -568,7 +605,8 @@ class CreditAuditFinding(models.Model):
         not invoiced yet, or invoiced for less, may leave the rest outstanding)."""
         return """
             WITH spend_tx AS (
-                SELECT tx.id, tx.company_id, tx.amount, tx.state, tx.payment_id
+                SELECT tx.id, tx.company_id, tx.amount, tx.credit_amount, tx.currency_id,
+                       tx.state, tx.payment_id
                   FROM payment_transaction tx
                   JOIN payment_provider provider ON provider.id = tx.provider_id
                  WHERE provider.code = %(credit_code)s
@@ -622,9 +660,10 @@ class CreditAuditFinding(models.Model):
                  UNION SELECT tx_id, move_id FROM order_invoice
                  UNION SELECT tx_id, move_id FROM return_move
             ), matched AS (
-                SELECT spend_tx.id AS tx_id, SUM(partial.amount) AS amount,
-                       COALESCE(SUM(partial.amount) FILTER (WHERE own_move.move_id IS NULL), 0)
-                           AS elsewhere
+                -- in the payment's currency, the document's
+                SELECT spend_tx.id AS tx_id, SUM(partial.credit_amount_currency) AS amount,
+                       COALESCE(SUM(partial.credit_amount_currency)
+                                    FILTER (WHERE own_move.move_id IS NULL), 0) AS elsewhere
                   FROM spend_tx
                   JOIN account_payment payment ON payment.id = spend_tx.payment_id
                   JOIN res_company company ON company.id = spend_tx.company_id
@@ -637,7 +676,8 @@ class CreditAuditFinding(models.Model):
                  GROUP BY spend_tx.id
             ), spend AS (
                 SELECT COALESCE(spend_tx.company_id, spend_entry.company_id) AS company_id,
-                       spend_tx.id AS tx_id, spend_tx.amount, spend_tx.state::varchar AS state,
+                       spend_tx.id AS tx_id, spend_tx.amount, spend_tx.credit_amount,
+                       spend_tx.currency_id::varchar AS currency, spend_tx.state::varchar AS state,
                        spend_entry.id AS entry_id, spend_entry.debit, spend_entry.move_id,
                        payment.amount AS payment_amount, payment.move_id AS payment_move_id,
                        payment_move.state AS payment_state,
@@ -662,19 +702,19 @@ class CreditAuditFinding(models.Model):
                     'credit.ledger.entry', spend.entry_id, spend.debit, 0::numeric,
                     NULL, NULL::integer, NULL),
                    ('done_without_debit', spend.tx_id IS NOT NULL AND spend.entry_id IS NULL,
-                    'payment.transaction', spend.tx_id, 0, spend.amount, NULL, NULL, NULL),
+                    'payment.transaction', spend.tx_id, 0, spend.credit_amount, NULL, NULL, NULL),
                    ('spend_not_done', spend.entry_id IS NOT NULL AND spend.state != 'done',
                     'payment.transaction', spend.tx_id, spend.debit, 0, NULL, NULL, spend.state),
-                   ('debit_amount', ABS(spend.debit - spend.amount) >= %(tolerance)s,
-                    'payment.transaction', spend.tx_id, spend.debit, spend.amount,
+                   ('debit_amount', ABS(spend.debit - spend.credit_amount) >= %(credit_tolerance)s,
+                    'payment.transaction', spend.tx_id, spend.debit, spend.credit_amount,
                     NULL, NULL, NULL),
                    ('payment_missing', spend.tx_id IS NOT NULL AND spend.entry_id IS NOT NULL
                                        AND spend.payment_state IS DISTINCT FROM 'posted',
                     'payment.transaction', spend.tx_id, spend.debit, 0,
                     'account.move', spend.payment_move_id, NULL),
-                   ('payment_amount', ABS(spend.payment_amount - spend.debit) >= %(tolerance)s,
-                    'payment.transaction', spend.tx_id, spend.debit, spend.payment_amount,
-                    'account.move', spend.payment_move_id, NULL),
+                   ('payment_amount', ABS(spend.payment_amount - spend.amount) >= %(tolerance)s,
+                    'payment.transaction', spend.tx_id, spend.payment_amount, spend.amount,
+                    'account.move', spend.payment_move_id, spend.currency),
                    ('payment_move', spend.payment_move_id != spend.move_id,
                     'payment.transaction', spend.tx_id, spend.debit, spend.payment_amount,
                     'account.move', spend.payment_move_id, NULL),
@@ -682,7 +722,8 @@ class CreditAuditFinding(models.Model):
                     'payment.transaction', spend.tx_id, spend.amount, spend.amount,
                     NULL, NULL, spend.documents::varchar),
                    ('matched_elsewhere', spend.elsewhere >= %(tolerance)s,
-                    'payment.transaction', spend.tx_id, spend.elsewhere, 0, NULL, NULL, NULL),
+                    'payment.transaction', spend.tx_id, spend.elsewhere, 0, NULL, NULL,
+                    spend.currency),
                    ('outstanding',
                     spend.payment_state = 'posted' AND spend.documents = 1
                     AND spend.amount - spend.matched
@@ -692,7 +733,7 @@ class CreditAuditFinding(models.Model):
                     'payment.transaction', spend.tx_id, spend.matched, spend.amount,
                     CASE WHEN spend.invoice_id IS NOT NULL THEN 'account.move'
                          ELSE 'sale.order' END,
-                    COALESCE(spend.invoice_id, spend.order_id), NULL)
+                    COALESCE(spend.invoice_id, spend.order_id), spend.currency)
                    ) %(found_as)s
             """
 
@@ -710,7 +751,8 @@ class CreditAuditFinding(models.Model):
                        COALESCE(tx.id, entry.id) AS res_id,
                        source.kind AS source_kind, source.wallet_id AS source_wallet_id,
                        source.payment_transaction_id AS source_tx_id,
-                       tx.id AS tx_id, tx.amount AS tx_amount, tx.state::varchar AS tx_state,
+                       tx.id AS tx_id, tx.credit_amount AS tx_credits,
+                       tx.state::varchar AS tx_state,
                        tx.operation, tx.source_transaction_id AS tx_source_id
                   FROM credit_ledger_entry entry
              LEFT JOIN credit_ledger_entry source ON source.id = entry.source_entry_id
@@ -748,9 +790,9 @@ class CreditAuditFinding(models.Model):
                     return_entry.res_model, return_entry.res_id, return_entry.amount, 0,
                     NULL, NULL, COALESCE(return_entry.tx_state, 'missing')),
                    ('return_amount',
-                    ABS(return_entry.amount + return_entry.tx_amount) >= %(tolerance)s,
+                    ABS(return_entry.amount - return_entry.tx_credits) >= %(credit_tolerance)s,
                     return_entry.res_model, return_entry.res_id, return_entry.amount,
-                    -return_entry.tx_amount, NULL, NULL, NULL),
+                    return_entry.tx_credits, NULL, NULL, NULL),
                    ('return_source', return_entry.tx_id IS NOT NULL
                                      AND return_entry.source_kind = 'spend'
                                      AND return_entry.tx_source_id
@@ -762,17 +804,18 @@ class CreditAuditFinding(models.Model):
             SELECT returned.company_id, %(found)s
               FROM returned
         CROSS JOIN LATERAL (VALUES
-                   ('returned_beyond_spend', returned.returned - returned.debit >= %(tolerance)s,
+                   ('returned_beyond_spend',
+                    returned.returned - returned.debit >= %(credit_tolerance)s,
                     returned.res_model, returned.res_id, returned.returned, returned.debit,
                     NULL, NULL::integer, NULL),
                    ('returned_recorded',
-                    ABS(returned.returned - returned.recorded) >= %(tolerance)s,
+                    ABS(returned.returned - returned.recorded) >= %(credit_tolerance)s,
                     returned.res_model, returned.res_id, returned.returned, returned.recorded,
                     NULL, NULL, NULL)
                    ) %(found_as)s
          UNION ALL
             SELECT tx.company_id, 'payment.transaction', tx.id, 'done_without_return',
-                   0, -tx.amount, NULL, NULL, NULL
+                   0, tx.credit_amount, NULL, NULL, NULL
               FROM payment_transaction tx
               JOIN payment_provider provider ON provider.id = tx.provider_id
              WHERE provider.code = %(credit_code)s AND tx.operation = 'refund'
@@ -797,7 +840,24 @@ class CreditAuditFinding(models.Model):
              WHERE entry.kind = 'return' AND entry.company_id IN %(companies)s
                AND note.state != 'posted'
              GROUP BY note.company_id, note.id, note.state
-            HAVING SUM(entry.amount) >= %(tolerance)s
+            HAVING SUM(entry.amount) >= %(credit_tolerance)s
+            """
+
+    @api.model
+    def _audit_sql_credit_values(self):
+        """``credit_values``: each company's credits per unit of its currency (1 before a rate
+        is set) and its currency's decimals: a credit's book value is 1 / rate."""
+        return """
+            credit_values AS (
+                SELECT company.id AS company_id, COALESCE(rate.rate, 1) AS rate,
+                       currency.decimal_places
+                  FROM res_company company
+                  JOIN res_currency currency ON currency.id = company.currency_id
+             LEFT JOIN credit_conversion_rate rate ON rate.company_id = company.id
+                                                  AND rate.currency_id = company.currency_id
+                                                  AND rate.active
+                 WHERE company.id IN %(companies)s
+            )
             """
 
     @api.model
@@ -882,7 +942,8 @@ class CreditAuditFinding(models.Model):
             )
             SELECT move.company_id, 'account.move' AS res_model, move.id AS res_id,
                    'overpaid' AS problem, paid.amount, move.amount_total AS expected,
-                   NULL AS other_model, NULL::integer AS other_id, NULL AS detail
+                   NULL AS other_model, NULL::integer AS other_id,
+                   move.currency_id::varchar AS detail
               FROM paid
               JOIN account_move move ON move.id = paid.invoice_id
              WHERE move.move_type = 'out_invoice' AND move.company_id IN %(companies)s
@@ -898,13 +959,14 @@ class CreditAuditFinding(models.Model):
             SELECT sale_order.company_id, 'sale.order' AS res_model, sale_order.id AS res_id,
                    'overpaid' AS problem, SUM(counted.amount) AS amount,
                    sale_order.amount_total AS expected, NULL AS other_model,
-                   NULL::integer AS other_id, NULL AS detail
+                   NULL::integer AS other_id, sale_order.currency_id::varchar AS detail
               FROM sale_order_transaction_rel rel
               JOIN counted ON counted.id = rel.transaction_id
               JOIN sale_order ON sale_order.id = rel.sale_order_id
                              AND sale_order.currency_id = counted.currency_id
              WHERE sale_order.company_id IN %(companies)s
-             GROUP BY sale_order.company_id, sale_order.id, sale_order.amount_total
+             GROUP BY sale_order.company_id, sale_order.id, sale_order.amount_total,
+                      sale_order.currency_id
             HAVING SUM(counted.amount) - sale_order.amount_total >= %(tolerance)s
             """
 
@@ -916,7 +978,9 @@ class CreditAuditFinding(models.Model):
         voided purchase had its credits taken back."""
         return """
             WITH purchase_tx AS (
-                SELECT tx.id, tx.company_id, tx.amount, tx.credit_amount, tx.credit_wallet_id,
+                SELECT tx.id, tx.company_id, tx.amount, tx.credit_amount,
+                       tx.credit_amount - COALESCE(tx.credit_bonus, 0) AS bought,
+                       COALESCE(tx.credit_bonus, 0) AS credit_bonus, tx.credit_wallet_id,
                        tx.state::varchar AS state, tx.payment_id,
                        CASE WHEN parent.operation = tx.operation THEN parent.id ELSE tx.id END
                            AS root_id
@@ -972,7 +1036,7 @@ class CreditAuditFinding(models.Model):
              LEFT JOIN account_payment payment ON payment.id = purchase_tx.payment_id
              LEFT JOIN account_move payment_move ON payment_move.id = payment.move_id
             ), root AS (
-                SELECT root.id, root.company_id, root.amount, root.credit_amount,
+                SELECT root.id, root.company_id, root.amount, root.credit_amount, root.bought,
                        COUNT(member.id) - 1 AS captures,
                        COALESCE(SUM(member.credit_amount) FILTER (WHERE member.id != root.id), 0)
                            AS captures_credit_amount,
@@ -983,26 +1047,28 @@ class CreditAuditFinding(models.Model):
                   JOIN purchase_tx member ON member.root_id = root.id
                   JOIN credited ON credited.id = member.id
                  WHERE root.root_id = root.id
-                 GROUP BY root.id, root.company_id, root.amount, root.credit_amount
+                 GROUP BY root.id, root.company_id, root.amount, root.credit_amount, root.bought
             )
             SELECT purchase.company_id, %(found)s
               FROM purchase
         CROSS JOIN LATERAL (VALUES
-                   ('credited_beyond_price', purchase.purchase - purchase.amount >= %(tolerance)s,
-                    'payment.transaction', purchase.id, purchase.purchase, purchase.amount,
+                   ('credited_beyond_price',
+                    purchase.purchase - purchase.bought >= %(credit_tolerance)s,
+                    'payment.transaction', purchase.id, purchase.purchase, purchase.bought,
                     NULL, NULL::integer, NULL),
+                   -- the credits the money received buys, in proportion of the price
                    ('credited_beyond_money', purchase.purchases > 0
-                                             AND purchase.purchase - purchase.money
-                                                 >= %(tolerance)s,
-                    'payment.transaction', purchase.id, purchase.purchase, purchase.money,
-                    NULL, NULL, NULL),
+                        AND purchase.purchase - purchase.bought * purchase.money
+                            / NULLIF(purchase.amount, 0) >= %(credit_tolerance)s,
+                    'payment.transaction', purchase.id, purchase.purchase,
+                    ROUND((purchase.bought * purchase.money / NULLIF(purchase.amount, 0))::numeric,
+                          2), NULL, NULL, NULL),
                    ('bonus_beyond_package',
-                    purchase.bonus - GREATEST(purchase.credit_amount - purchase.amount, 0)
-                        >= %(tolerance)s,
-                    'payment.transaction', purchase.id, purchase.bonus,
-                    GREATEST(purchase.credit_amount - purchase.amount, 0), NULL, NULL, NULL),
+                    purchase.bonus - purchase.credit_bonus >= %(credit_tolerance)s,
+                    'payment.transaction', purchase.id, purchase.bonus, purchase.credit_bonus,
+                    NULL, NULL, NULL),
                    ('bonus_without_purchase', purchase.purchases = 0
-                                              AND purchase.bonus >= %(tolerance)s,
+                                              AND purchase.bonus >= %(credit_tolerance)s,
                     'payment.transaction', purchase.id, purchase.bonus, 0, NULL, NULL, NULL),
                    ('purchase_other_wallet', purchase.other_wallet_id IS NOT NULL,
                     'payment.transaction', purchase.id, purchase.purchase + purchase.bonus, 0,
@@ -1021,13 +1087,14 @@ class CreditAuditFinding(models.Model):
               FROM root
         CROSS JOIN LATERAL (VALUES
                    ('captures_beyond_purchase', root.captures > 0
-                        AND root.captures_credit_amount - root.credit_amount >= %(tolerance)s,
+                        AND root.captures_credit_amount - root.credit_amount
+                            >= %(credit_tolerance)s,
                     'payment.transaction', root.id, root.captures_credit_amount,
                     root.credit_amount, NULL, NULL::integer, NULL),
                    ('captures_credited_beyond_price', root.captures > 0
-                        AND root.purchase - root.amount >= %(tolerance)s,
-                    'payment.transaction', root.id, root.purchase, root.amount, NULL, NULL, NULL),
-                   ('taken_back_beyond_credited', root.taken - root.net >= %(tolerance)s,
+                        AND root.purchase - root.bought >= %(credit_tolerance)s,
+                    'payment.transaction', root.id, root.purchase, root.bought, NULL, NULL, NULL),
+                   ('taken_back_beyond_credited', root.taken - root.net >= %(credit_tolerance)s,
                     'payment.transaction', root.id, root.taken, root.net, NULL, NULL, NULL)
                    ) %(found_as)s
             """

@@ -15,7 +15,6 @@ class ResCompany(models.Model):
 
     credit_rounding = fields.Selection(
         CREDIT_ROUNDINGS,
-        string="Credit Rounding",
         required=True,
         default="0.01",
         help="Whole credits, or hundredths of a credit. Money becomes credits by rounding up to "
@@ -134,6 +133,15 @@ class ResCompany(models.Model):
         rate = self._credit_rate(currency)
         return currency.round(credits / rate.rate) if rate else None
 
+    def _credit_website_currency(self, website):
+        """The currency ``website`` sells credits in and shows their value in: its pricelist's
+        (as Odoo's shop prices), when this company has a conversion rate for it; else the
+        company currency."""
+        self.ensure_one()
+        pricelist = website._get_current_pricelist() if website else None
+        currency = pricelist.currency_id if pricelist else self.currency_id
+        return currency if self._credit_rate(currency) else self.currency_id
+
     def _credit_money_balance(self, amount, currency, date=None):
         """``amount`` of ``currency`` in the company currency, as Odoo converts it on ``date``."""
         self.ensure_one()
@@ -182,8 +190,12 @@ class ResCompany(models.Model):
     def _credit_format_number(self, credits):
         """``credits`` as a number in the reader's language, to the company's precision."""
         self.ensure_one()
-        digits = 0 if self.credit_rounding == "1" else 2
-        return formatLang(self.env, credits, digits=digits)
+        return formatLang(self.env, credits, digits=self._credit_digits())
+
+    def _credit_digits(self):
+        """Decimals a number of credits shows: none in whole credits, else two."""
+        self.ensure_one()
+        return 0 if self.credit_rounding == "1" else 2
 
     def _credit_format_value(self, credits, currency):
         """What ``credits`` are worth in ``currency``, "≈ 125.00 USD" as the customer reads

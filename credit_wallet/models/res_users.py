@@ -45,10 +45,14 @@ class ResUsers(models.Model):
         )
 
     def _credit_balance(self):
-        """Credits available to this user in the portal's company, in its currency (0 without
-        a wallet)."""
+        """Credits available to this user in the portal's company (0 without a wallet)."""
         self.ensure_one()
         return self._credit_wallet_sudo().balance or 0.0
+
+    def _credit_balance_number(self):
+        """The balance as the header shows it, beside the word Credits: "1,250"."""
+        self.ensure_one()
+        return self._credit_portal_company_sudo()._credit_format_number(self._credit_balance())
 
     @api.model
     def _credit_managers(self, company):

@@ -24,11 +24,24 @@ class CreditReconciliationReport(models.Model):
         "account.account", string="Customer Credit Account", readonly=True
     )
     wallet_count = fields.Integer(string="Wallets", readonly=True)
-    wallet_total = fields.Monetary(
-        string="Wallets Total",
+    wallet_credits = fields.Float(
+        string="Credits in Wallets",
+        digits=(16, 2),
         readonly=True,
         help="Today: the sum of the wallets' balances. As of a past date: the sum of the wallet "
         "movements whose journal entries are dated on or before it.",
+    )
+    credit_value = fields.Float(
+        string="Value of a Credit",
+        digits=(16, 10),
+        readonly=True,
+        help="What a credit is worth in the books, in the company currency.",
+    )
+    wallet_total = fields.Monetary(
+        string="Value of the Credits",
+        readonly=True,
+        help="The credits in wallets times the value of a credit: what Customer Credit should "
+        "hold.",
     )
     account_balance = fields.Monetary(
         readonly=True,
@@ -75,6 +88,8 @@ class CreditReconciliationReport(models.Model):
                 """
             )
             books_date = SQL()
+        # a credit's book value is 1 / the company currency's rate; every movement books
+        # credits x value exactly (the rate and rounding are chosen so), so the sum does too
         return SQL(
             """
             SELECT company.id AS id,
@@ -83,11 +98,20 @@ class CreditReconciliationReport(models.Model):
                    %(as_of)s::date AS as_of_date,
                    company.credit_account_id AS credit_account_id,
                    wallets.wallet_count AS wallet_count,
-                   COALESCE(wallets.total, 0) AS wallet_total,
+                   COALESCE(wallets.total, 0) AS wallet_credits,
+                   1.0 / COALESCE(rate.rate, 1) AS credit_value,
+                   values.total AS wallet_total,
                    COALESCE(books.balance, 0) AS account_balance,
-                   COALESCE(wallets.total, 0) - COALESCE(books.balance, 0) AS difference
+                   values.total - COALESCE(books.balance, 0) AS difference
               FROM res_company company
+              JOIN res_currency currency ON currency.id = company.currency_id
+         LEFT JOIN credit_conversion_rate rate ON rate.company_id = company.id
+                                              AND rate.currency_id = company.currency_id
+                                              AND rate.active
         CROSS JOIN LATERAL (%(wallets)s) wallets
+        CROSS JOIN LATERAL (SELECT ROUND((COALESCE(wallets.total, 0)
+                                          / COALESCE(rate.rate, 1))::numeric,
+                                         currency.decimal_places) AS total) values
         CROSS JOIN LATERAL (SELECT SUM(line.credit - line.debit) AS balance
                               FROM account_move_line line
                              WHERE line.company_id = company.id

@@ -237,12 +237,15 @@ class CreditWalletCommon(AccountTestInvoicingCommon):
             for entry in entries.sorted("id"):
                 total += entry.amount
                 self.assertAlmostEqual(entry.running_balance, total, places=2)
+        # credits x a credit's value (1 / the company currency's rate) are on Customer Credit
+        credits = sum(wallets.mapped("balance"))
         self.assertAlmostEqual(
-            sum(wallets.mapped("balance")), self.credit_account_balance(company), places=2
+            company._credit_book_value(credits), self.credit_account_balance(company), places=2
         )
         report = self.env["credit.reconciliation.report"].search([("company_id", "=", company.id)])
         self.assertAlmostEqual(report.difference, 0.0, places=2)
-        self.assertAlmostEqual(report.wallet_total, sum(wallets.mapped("balance")), places=2)
+        self.assertAlmostEqual(report.wallet_credits, credits, places=2)
+        self.assertAlmostEqual(report.wallet_total, company._credit_book_value(credits), places=2)
         self.assertEqual(self.env["credit.audit.finding"]._run_audit(company), [])
 
 

@@ -142,14 +142,25 @@ class TestCreditAuditChecks(CreditAuditCommon):
         spend_tx = self.pay_with_credits(invoice)
         self.assertEqual(self.audit(), [])
 
-        self.write_sql("UPDATE payment_transaction SET amount = 80 WHERE id = %s", spend_tx.id)
-        self.assert_found("spend", spend_tx, 100.0, 80.0, "for a payment of")
+        # the credits it took against the credits it records
+        self.write_sql(
+            "UPDATE payment_transaction SET credit_amount = 80 WHERE id = %s", spend_tx.id
+        )
+        finding = self.assert_found("spend", spend_tx, 100.0, 80.0, "its transaction records")
+        self.assertIn("took 100.00 credits", finding["message"])
+
+        # the money it pays against the money of its payment
+        self.write_sql(
+            "UPDATE payment_transaction SET credit_amount = 100, amount = 80 WHERE id = %s",
+            spend_tx.id,
+        )
+        self.assert_found("spend", spend_tx, 100.0, 80.0, "is a payment of $\xa080.00")
 
         self.write_sql("UPDATE payment_transaction SET amount = 100 WHERE id = %s", spend_tx.id)
         self.write_sql(
             "UPDATE account_payment SET amount = 70 WHERE id = %s", spend_tx.payment_id.id
         )
-        self.assert_found("spend", spend_tx, 100.0, 70.0, spend_tx.payment_id.move_id.name)
+        self.assert_found("spend", spend_tx, 70.0, 100.0, spend_tx.payment_id.move_id.name)
 
     def test_a_credit_paid_invoice_reset_to_draft_leaves_the_payment_outstanding(self):
         """Found without SQL: an accountant resets an invoice paid with credits to draft."""
@@ -217,7 +228,7 @@ class TestCreditAuditChecks(CreditAuditCommon):
         self.assertIn(small_tx.reference, findings[return_tx.id, "return"]["message"])
         beyond = findings[small_tx.id, "return"]
         self.assertEqual((beyond["amount"], beyond["expected_amount"]), (100.0, 20.0))
-        self.assertIn("more than the $\xa020.00 it took", beyond["message"])
+        self.assertIn("more than the 20.00 credits it took", beyond["message"])
 
     def test_a_spending_recording_other_returns_than_its_ledger_is_found(self):
         self.adjust(self.wallet, 100.0)
@@ -276,15 +287,20 @@ class TestCreditAuditChecks(CreditAuditCommon):
         self.assertEqual(self.wallet.balance, 120.0)
         self.assert_invariants()
 
-        self.write_sql("UPDATE payment_transaction SET amount = 80 WHERE id = %s", tx.id)
-        self.assert_found("purchase", tx, 100.0, 80.0, "for a payment of")
+        # 120 credits for 100, 20 of them bonus: the price buys 100
+        self.write_sql("UPDATE payment_transaction SET credit_bonus = 40 WHERE id = %s", tx.id)
+        finding = self.assert_found("purchase", tx, 100.0, 80.0, "its price buys")
+        self.assertIn("credited 100.00 credits, more than the 80.00 credits", finding["message"])
 
-        self.write_sql("UPDATE payment_transaction SET amount = 100 WHERE id = %s", tx.id)
+        self.write_sql("UPDATE payment_transaction SET credit_bonus = 20 WHERE id = %s", tx.id)
         self.write_sql("UPDATE account_payment SET amount = 50 WHERE id = %s", tx.payment_id.id)
         self.assert_found("purchase", tx, 100.0, 50.0, "posted payment received")
 
         self.write_sql("UPDATE account_payment SET amount = 100 WHERE id = %s", tx.payment_id.id)
-        self.write_sql("UPDATE payment_transaction SET credit_amount = 110 WHERE id = %s", tx.id)
+        self.write_sql(
+            "UPDATE payment_transaction SET credit_amount = 110, credit_bonus = 10 WHERE id = %s",
+            tx.id,
+        )
         self.assert_found("purchase", tx, 20.0, 10.0, "bonus")
 
     def test_a_voided_purchase_whose_credits_stay_is_found(self):
@@ -337,7 +353,7 @@ class TestCreditAuditChecks(CreditAuditCommon):
         findings = {(f["check"], f["res_id"]) for f in self.audit()}
         self.assertIn(("purchase", tx.id), findings)
         [finding] = [f for f in self.audit() if f["check"] == "purchase"]
-        self.assertIn("took back $\xa040.00", finding["message"])
+        self.assertIn("took back 40.00 credits", finding["message"])
 
     def create_card_tx(self, document):
         """A draft payment of ``document`` by card (the demo provider), as its portal page

@@ -47,7 +47,7 @@ class TestBuyNotice(CreditRequestPortalCase):
 
         self.assertEqual(
             message,
-            "Thank you: $ 120.00 in credits were added to your balance, $ 20.00 of them bonus.",
+            "Thank you: 120.00 credits were added to your balance, 20.00 of them bonus.",
         )
         self.assertIn("alert-success", classes[0])
         self.assertEqual(self.notice(), ("", []), "said once")
@@ -55,16 +55,14 @@ class TestBuyNotice(CreditRequestPortalCase):
     def test_a_purchase_without_bonus_says_what_it_added(self):
         self.buy_with_card(self.package)
 
-        self.assertEqual(
-            self.notice()[0], "Thank you: $ 100.00 in credits were added to your balance."
-        )
+        self.assertEqual(self.notice()[0], "Thank you: 100.00 credits were added to your balance.")
 
     def test_the_next_purchase_is_told_too(self):
         self.buy_with_card(self.package)
         self.notice()
         self.buy_with_card(self.bonus_package)
 
-        self.assertIn("$ 120.00 in credits", self.notice()[0])
+        self.assertIn("120.00 credits were added", self.notice()[0])
 
     def test_a_transfer_purchase_says_it_waits_for_the_agency(self):
         _status, tx = self.buy(self.bonus_package, self.transfer, self.transfer_method)
@@ -73,7 +71,7 @@ class TestBuyNotice(CreditRequestPortalCase):
 
         self.assertEqual(
             " ".join(tree.xpath(f"string({NOTICE})").split()),
-            f"Your purchase {tx.reference} of $ 120.00 in credits waits for us: the credits are "
+            f"Your purchase {tx.reference} of 120.00 credits waits for us: the credits are "
             "added once we have received your payment. Where to send your payment",
         )
         self.assertEqual(tree.xpath(f"{NOTICE}//a/@href"), ["/my/credits/requests"])
@@ -124,5 +122,9 @@ class TestBuyNotice(CreditRequestPortalCase):
                 )
                 for row in rows
             ],
-            [("Bonus credits: Growth", tx.reference), ("Credit purchase: Growth", tx.reference)],
+            # the purchase's row has its receipt beside the reference
+            [
+                ("Bonus credits: Growth", tx.reference),
+                ("Credit purchase: Growth", f"{tx.reference} Receipt"),
+            ],
         )

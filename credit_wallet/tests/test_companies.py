@@ -16,7 +16,6 @@ from lxml import html
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
-from odoo.tools.misc import format_amount
 
 from .common import CreditRpcMixin, CreditTwoCompaniesCommon
 from .test_request import CreditRequestCommon
@@ -318,8 +317,10 @@ class CreditPortalCompaniesCase(CreditCompaniesCase):
     def texts(self, tree, xpath):
         return [" ".join(node.text_content().split()) for node in tree.xpath(xpath)]
 
-    def money(self, amount, currency):
-        return " ".join(format_amount(self.env, amount, currency).split())
+    def credits(self, company, credits):
+        """``credits`` as the header says them ("61.25") and as the page does ("61.25
+        credits"), in ``company``'s precision."""
+        return company._credit_format_number(credits), company._credit_format(credits)
 
     def header_amounts(self, tree):
         return set(self.texts(tree, "//*[hasclass('o_credit_wallet_header_amount')]"))
@@ -358,16 +359,29 @@ class TestCreditPortalFollowsTheWebsite(CreditPortalCompaniesCase):
     def test_each_website_shows_its_company_wallet(self):
         """Ada works in A and B, A first: each website shows its own company's credits."""
         self.authenticate("portal_ada", "portal_ada")
-        usd, euro = self.company.currency_id, self.euro
-        for site, balance, currency, own, other in (
-            (self.site_a, self.WALLET_A_FUNDS, usd, "Agency A opening", "Agency B opening"),
-            (self.site_b, self.wallet_b_balance, euro, "Agency B opening", "Agency A opening"),
+        for site, balance, company, own, other in (
+            (
+                self.site_a,
+                self.WALLET_A_FUNDS,
+                self.company,
+                "Agency A opening",
+                "Agency B opening",
+            ),
+            (
+                self.site_b,
+                self.wallet_b_balance,
+                self.company_b,
+                "Agency B opening",
+                "Agency A opening",
+            ),
         ):
             with self.subTest(site=site("/")):
-                expected = self.money(balance, currency)
+                # the header says the number beside the word Credits; the page and the tile
+                # say "61.25 credits"
+                number, expected = self.credits(company, balance)
                 page = self.get_page(site("/my/credits"))
-                self.assertEqual(self.header_amounts(self.get_page(site("/"))), {expected})
-                self.assertEqual(self.header_amounts(page), {expected})
+                self.assertEqual(self.header_amounts(self.get_page(site("/"))), {number})
+                self.assertEqual(self.header_amounts(page), {number})
                 self.assertEqual(
                     self.texts(page, "//*[hasclass('o_credit_wallet_balance')]"), [expected]
                 )
@@ -387,9 +401,9 @@ class TestCreditPortalFollowsTheWebsite(CreditPortalCompaniesCase):
 
         page = self.get_page(self.site_b("/my/credits"))
 
-        empty = self.money(0.0, self.euro)
-        self.assertEqual(self.header_amounts(self.get_page(self.site_b("/"))), {empty})
-        self.assertEqual(self.header_amounts(page), {empty})
+        number, empty = self.credits(self.company_b, 0.0)
+        self.assertEqual(self.header_amounts(self.get_page(self.site_b("/"))), {number})
+        self.assertEqual(self.header_amounts(page), {number})
         self.assertEqual(self.texts(page, "//*[hasclass('o_credit_wallet_balance')]"), [empty])
         self.assertFalse(self.history_descriptions(page))
         self.assertNotIn("58.64", page.text_content())
@@ -401,7 +415,7 @@ class TestCreditPortalFollowsTheWebsite(CreditPortalCompaniesCase):
         )
         self.assertEqual(
             self.header_amounts(self.get_page(self.site_a("/"))),
-            {self.money(58.64, self.company.currency_id)},
+            {self.credits(self.company, 58.64)[0]},
         )
 
     def test_requests_page_lists_the_website_company_requests(self):
