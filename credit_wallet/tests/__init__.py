@@ -11,6 +11,7 @@ from . import (
     test_buy_tour,
     test_companies,
     test_credit_unit,
+    test_credit_unit_tour,
     test_company_boundaries,
     test_company_setup,
     test_customer_credit_account,

@@ -54,7 +54,7 @@ registry.category("web_tour.tours").add("credit_wallet_buy_tour", {
         {
             content: "Back on the Credits page, it says what the purchase added, bonus included",
             trigger:
-                ".o_credit_purchase_notice_added:contains(120.00 in credits were added to your balance):contains(20.00 of them bonus)",
+                ".o_credit_purchase_notice_added:contains(120.00 credits were added to your balance):contains(20.00 of them bonus)",
         },
         {
             content: "Back on the Credits page, the purchase is the newest In entry",
