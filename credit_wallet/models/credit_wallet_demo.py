@@ -110,9 +110,7 @@ class CreditWallet(models.Model):
                 iris, ref("credit_wallet.demo_package_agency"), transfer
             )
         with self._credit_demo_dated(40):
-            admin["credit.request.accept"].create(
-                {"request_id": harbor_request.id}
-            ).action_accept()
+            admin["credit.request.accept"].create({"request_id": harbor_request.id}).action_accept()
         with self._credit_demo_dated(15):
             self._credit_demo_pay_in_portal(nora, self._credit_demo_invoice(nora, seo))
         with self._credit_demo_dated(9):
