@@ -49,12 +49,14 @@
     ],
     "demo": [
         "demo/credit_wallet_demo.xml",
-        "demo/credit_wallet_portal_demo.xml",
         "demo/credit_wallet_spend_demo.xml",
         # before the requests, whose emails give the bank account
         "demo/credit_wallet_instructions_demo.xml",
         "demo/credit_wallet_request_demo.xml",
         "demo/credit_wallet_autopay_demo.xml",
+        "demo/credit_wallet_currency_demo.xml",
+        # the history uses the customers, products and providers above
+        "demo/credit_wallet_history_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

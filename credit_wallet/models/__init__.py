@@ -12,6 +12,7 @@ from . import (
     credit_package,
     credit_request,
     credit_wallet,
+    credit_wallet_demo,
     ir_model_data,
     payment_provider,
     payment_transaction,

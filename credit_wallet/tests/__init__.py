@@ -15,6 +15,7 @@ from . import (
     test_company_boundaries,
     test_company_setup,
     test_customer_credit_account,
+    test_demo,
     test_invariants,
     test_ledger_field_access,
     test_numbers,
