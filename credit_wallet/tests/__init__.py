@@ -15,6 +15,7 @@ from . import (
     test_company_setup,
     test_customer_credit_account,
     test_invariants,
+    test_i18n,
     test_ledger_field_access,
     test_numbers,
     test_package,
