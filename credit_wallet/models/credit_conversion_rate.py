@@ -67,7 +67,7 @@ class CreditConversionRate(models.Model):
             rate.display_name = self.env._(
                 "1 %(currency)s = %(rate)s credits",
                 currency=rate.currency_id.name or "",
-                rate=f"{rate.rate:g}",
+                rate=format(rate.rate, "g"),
             )
 
     # -------------------------------------------------------------------------
@@ -142,7 +142,7 @@ class CreditConversionRate(models.Model):
                 self.env._(
                     "A conversion rate is a number of credits above 0 and at most %(maximum)s "
                     "for one unit of the currency.",
-                    maximum=f"{MAX_CREDIT_RATE:,.0f}",
+                    maximum=format(MAX_CREDIT_RATE, ",.0f"),
                 )
             )
         return float_round(rate, precision_digits=CREDIT_RATE_DIGITS)

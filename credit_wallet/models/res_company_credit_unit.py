@@ -80,10 +80,10 @@ class ResCompany(models.Model):
                     "%(value)s %(currency)s, which the books cannot hold exactly: choose a rate "
                     "that makes %(step)s credit a whole number of %(smallest)s %(currency)s, or "
                     "whole credits.",
-                    rate=f"{rate:g}",
+                    rate=format(rate, "g"),
                     currency=currency.name,
                     step=rounding,
-                    value=f"{step_value:.10g}",
+                    value=format(step_value, ".10g"),
                     smallest=currency.rounding,
                 )
             )

@@ -17,6 +17,7 @@ from . import (
     test_customer_credit_account,
     test_demo,
     test_invariants,
+    test_i18n,
     test_ledger_field_access,
     test_numbers,
     test_package,
