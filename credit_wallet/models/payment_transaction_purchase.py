@@ -481,7 +481,10 @@ class PaymentTransaction(models.Model):
         )
         if not template or not self.partner_id.email:
             return
-        receipt = self._credit_render_receipt()
+        # while modules load (demo purchases of an installation), no server serves the
+        # report's assets to wkhtmltopdf: the email goes without the receipt, which the
+        # customer downloads from the portal
+        receipt = self._credit_render_receipt() if self.env.registry.ready else None
         attachments = [(receipt[0], base64.b64encode(receipt[1]))] if receipt else []
         template.with_context(credit_receipt_attached=bool(receipt)).send_mail(
             self.id,

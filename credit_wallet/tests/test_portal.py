@@ -99,13 +99,17 @@ class TestCreditPortalPages(CreditPortalCommon):
 
         tree = self.get_page("/my/credits")
 
-        self.assertIn("75.00", self.texts(tree, "//*[hasclass('o_credit_wallet_balance')]")[0])
+        self.assertEqual(
+            self.texts(tree, "//*[hasclass('o_credit_wallet_balance')]"), ["75.00 credits"]
+        )
+        # one credit is one dollar here: no value beside the balance
+        self.assertFalse(tree.xpath("//*[hasclass('o_credit_wallet_balance_value')]"))
         self.assertEqual(
             self.history_rows(tree),
             [
-                ("In", "Adjustment: Goodwill", "$ 5.00", "$ 75.00"),
-                ("Out", "Adjustment: Logo design", "$ -\ufeff30.00", "$ 70.00"),
-                ("In", "Adjustment: Welcome", "$ 100.00", "$ 100.00"),
+                ("In", "Adjustment: Goodwill", "5.00", "75.00"),
+                ("Out", "Adjustment: Logo design", "-30.00", "70.00"),
+                ("In", "Adjustment: Welcome", "100.00", "100.00"),
             ],
         )
         self.assertTrue(tree.xpath("//section[hasclass('o_credit_wallet_faq')]"))
@@ -304,7 +308,7 @@ class TestCreditPortalExport(CreditPortalCommon):
         self.assertEqual(
             rows,
             [
-                ["Date", "Type", "Reference", "Description", "Amount", "Running Balance"],
+                ["Date", "Type", "Reference", "Description", "Credits", "Running Balance"],
                 ["2024-03-20 12:00:00", "In", "", "Goodwill, with comma", "15.00", "75.00"],
                 [
                     "2024-02-15 12:00:00",
@@ -341,7 +345,7 @@ class TestCreditPortalExport(CreditPortalCommon):
         sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
         rows = list(sheet.iter_rows(values_only=True))
         self.assertEqual(
-            rows[0], ("Date", "Type", "Reference", "Description", "Amount", "Running Balance")
+            rows[0], ("Date", "Type", "Reference", "Description", "Credits", "Running Balance")
         )
         self.assertEqual(rows[1][:2], (datetime(2024, 3, 20, 12, 0), "In"))
         self.assertEqual(rows[2][3], FORMULA, "kept as text, not a formula")
@@ -391,7 +395,7 @@ class TestCreditPortalAccess(CreditPortalCommon):
 
         self.assertIn("0.00", self.texts(tree, "//*[hasclass('o_credit_wallet_balance')]")[0])
         self.assertTrue(tree.xpath("//*[hasclass('o_credit_wallet_empty')]"))
-        self.assertEqual(self.header_amounts(tree)[0], "$ 0.00")
+        self.assertEqual(self.header_amounts(tree)[0], "0.00")
         self.assertEqual(self.url_open("/my/credits/export/csv").text.count("\n"), 1)
         self.assertFalse(self.env["credit.wallet"].search([("partner_id", "=", newcomer.id)]))
 
@@ -410,8 +414,8 @@ class TestCreditHeaderWidget(CreditPortalCommon):
             self.authenticate("portal_hugo", "portal_hugo")
             hugo = self.get_page(url)
 
-            self.assertEqual(set(self.header_amounts(ada)), {"$ 123.45"}, url)
-            self.assertEqual(set(self.header_amounts(hugo)), {"$ 6.78"}, url)
+            self.assertEqual(set(self.header_amounts(ada)), {"123.45"}, url)
+            self.assertEqual(set(self.header_amounts(hugo)), {"6.78"}, url)
             self.assertEqual(
                 ada.xpath("//li[hasclass('o_credit_wallet_header')]/a/@href")[0], "/my/credits"
             )
@@ -436,7 +440,7 @@ class TestCreditHeaderWidget(CreditPortalCommon):
 
     def test_internal_user_sees_the_widget(self):
         self.authenticate("credit_user", "credit_user")
-        self.assertEqual(set(self.header_amounts(self.get_page("/"))), {"$ 0.00"})
+        self.assertEqual(set(self.header_amounts(self.get_page("/"))), {"0.00"})
 
     def test_tile_on_my_home_shows_the_balance(self):
         self.authenticate("portal_ada", "portal_ada")
@@ -445,7 +449,7 @@ class TestCreditHeaderWidget(CreditPortalCommon):
         counters = self.make_jsonrpc_request("/my/counters", {"counters": ["credit_balance"]})
 
         self.assertTrue(home.xpath("//a[@href='/my/credits']//*[@data-placeholder_count]"))
-        self.assertEqual(counters["credit_balance"], "$\xa0123.45")
+        self.assertEqual(counters["credit_balance"], "123.45 credits")
 
     def test_disabled_credit_payments_hide_everything_and_keep_the_balance(self):
         self.company.credit_payment_enabled = False
@@ -467,7 +471,7 @@ class TestCreditHeaderWidget(CreditPortalCommon):
         self.assertEqual(self.wallet.balance, 123.45)
 
         self.company.credit_payment_enabled = True
-        self.assertEqual(set(self.header_amounts(self.get_page("/"))), {"$ 123.45"})
+        self.assertEqual(set(self.header_amounts(self.get_page("/"))), {"123.45"})
 
     def test_no_widget_on_the_website_of_a_company_with_credits_disabled(self):
         """The website's company decides, even for a customer who may work in it too."""
@@ -487,4 +491,4 @@ class TestCreditHeaderWidget(CreditPortalCommon):
                 "//*[hasclass('o_credit_wallet_disabled')]"
             )
         )
-        self.assertEqual(set(self.header_amounts(self.get_page("/"))), {"$ 123.45"})
+        self.assertEqual(set(self.header_amounts(self.get_page("/"))), {"123.45"})

@@ -172,7 +172,7 @@ class TestCreditRequestsPage(CreditRequestPortalCase):
                     "reference": refused.transaction_reference,
                     "method": "Wire Transfer",
                     "amount": "$ 100.00",
-                    "credits": "$ 100.00",
+                    "credits": "100.00 credits",
                     "status": "Rejected",
                     "reason": "No transfer with this reference arrived.",
                     "proofs": [],
@@ -182,7 +182,7 @@ class TestCreditRequestsPage(CreditRequestPortalCase):
                     "reference": crypto.transaction_reference,
                     "method": "Cryptocurrency",
                     "amount": "$ 100.00",
-                    "credits": "$ 100.00",
+                    "credits": "100.00 credits",
                     "status": "Accepted",
                     "reason": "",
                     "proofs": [],
@@ -192,7 +192,7 @@ class TestCreditRequestsPage(CreditRequestPortalCase):
                     "reference": transfer.transaction_reference,
                     "method": "Wire Transfer",
                     "amount": "$ 100.00",
-                    "credits": "$ 120.00",
+                    "credits": "120.00 credits",
                     "status": "Pending",
                     "reason": "",
                     "proofs": [],
@@ -691,7 +691,7 @@ class TestCreditRequestPayment(CreditRequestPortalCase):
         row = self.row_of(self.get_page(), request)
         self.assertEqual(
             (row["method"], row["amount"], row["credits"], row["status"]),
-            ("Cryptocurrency", "$ 100.00", "$ 120.00", "Pending"),
+            ("Cryptocurrency", "$ 100.00", "120.00 credits", "Pending"),
         )
         self.assertEqual(self.wallet.balance, 0.0, "nothing credited before the agency accepts")
 

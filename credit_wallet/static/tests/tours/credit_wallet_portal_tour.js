@@ -83,7 +83,7 @@ registry.category("web_tour.tours").add("credit_wallet_portal_tour", {
                 }
                 const lines = (await response.text()).trim().split(/\r?\n/);
                 const expected = [
-                    "Date,Type,Reference,Description,Amount,Running Balance",
+                    "Date,Type,Reference,Description,Credits,Running Balance",
                     "2024-03-10 12:00:00,In,,March bonus,50.00,170.00",
                 ];
                 if (JSON.stringify(lines) !== JSON.stringify(expected)) {
