@@ -155,8 +155,10 @@ class TestCreditReceipt(CreditReceiptCommon):
         self.assertEqual(len(mail), 1)
         self.assertEqual(len(mail.attachment_ids), 1)
         # a PDF in production; Odoo's report engine gives the HTML page in tests
-        self.assertEqual(mail.attachment_ids.name, f"Receipt {tx.reference}.html")
+        self.assertEqual(mail.attachment_ids.name, f"Reçu {tx.reference}.html")
         receipt = self.text_of(base64.b64decode(mail.attachment_ids.datas))
+        # the file is named in the customer's language; the module's French terms of the
+        # page itself are not loaded in this database
         self.assertIn(f"Receipt {tx.reference}", receipt)
         self.assertIn("Your receipt is attached", mail.body_html)
 
@@ -279,4 +281,4 @@ class TestCreditReceiptPortal(CreditReceiptCommon, HttpCase):
         self.env.invalidate_all()
         mail = self.mail_of(tx)
         self.assertEqual(len(mail), 1)
-        self.assertEqual(mail.attachment_ids.name, f"Receipt {tx.reference}.html")
+        self.assertEqual(mail.attachment_ids.name, f"Reçu {tx.reference}.html")

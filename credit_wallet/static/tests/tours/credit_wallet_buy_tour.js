@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
+import { payByDemoCard } from "@credit_wallet/../tests/tours/utils/credit_wallet_tour_steps";
 
 /**
  * A customer with 30.00 credits buys the Growth package (100.00 for 120.00 credits) with
@@ -30,27 +31,7 @@ registry.category("web_tour.tours").add("credit_wallet_buy_tour", {
             content: "The package is selected and the payment form asks for its price",
             trigger: ".o_credit_package_selected:contains(Growth)",
         },
-        {
-            content: "Select the demo payment method",
-            trigger: "input[name='o_payment_radio'][data-provider-code='demo']",
-            run: "click",
-        },
-        {
-            content: "Enter test card details",
-            trigger: "input[name='customer_input']",
-            run: "edit 4242424242424242",
-        },
-        {
-            content: "A successful payment",
-            trigger: "select#simulated_payment_state",
-            run: "select done",
-        },
-        {
-            content: "Pay",
-            trigger: "button[name='o_payment_submit_button']:not(:disabled)",
-            run: "click",
-            expectUnloadPage: true,
-        },
+        ...payByDemoCard(),
         {
             content: "Back on the Credits page, it says what the purchase added, bonus included",
             trigger:

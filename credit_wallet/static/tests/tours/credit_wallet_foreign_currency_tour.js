@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
+import { payByDemoCard, payWithCredits } from "@credit_wallet/../tests/tours/utils/credit_wallet_tour_steps";
 
 /**
  * A dollar customer of a euro agency (10 credits per EUR, 9 per USD, whole credits) with 100
@@ -38,27 +39,7 @@ registry.category("web_tour.tours").add("credit_wallet_foreign_currency_tour", {
             content: "The package is selected",
             trigger: ".o_credit_package_selected:contains(Dollar Pack)",
         },
-        {
-            content: "Select the demo payment method",
-            trigger: "input[name='o_payment_radio'][data-provider-code='demo']",
-            run: "click",
-        },
-        {
-            content: "Enter test card details",
-            trigger: "input[name='customer_input']",
-            run: "edit 4242424242424242",
-        },
-        {
-            content: "A successful payment",
-            trigger: "select#simulated_payment_state",
-            run: "select done",
-        },
-        {
-            content: "Pay",
-            trigger: "button[name='o_payment_submit_button']:not(:disabled)",
-            run: "click",
-            expectUnloadPage: true,
-        },
+        ...payByDemoCard(),
         {
             content: "Back on the Credits page: 450 credits added, 45 of them bonus",
             trigger:
@@ -96,17 +77,7 @@ registry.category("web_tour.tours").add("credit_wallet_foreign_currency_tour", {
             content: "and what is left",
             trigger: "#pay_with .o_credit_payment_option .o_credit_payment_balance_after:contains(518)",
         },
-        {
-            content: "Choose Credits",
-            trigger: "#pay_with input[name='o_payment_radio'][data-provider-code='credit']",
-            run: "click",
-        },
-        {
-            content: "Pay",
-            trigger: "#pay_with button[name='o_payment_submit_button']:not(:disabled)",
-            run: "click",
-            expectUnloadPage: true,
-        },
+        ...payWithCredits("#pay_with"),
         {
             content: "Back on the invoice, it is paid",
             trigger: "#sidebar_content .badge.text-bg-success:contains(Paid)",

@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
+import { payWithCredits } from "@credit_wallet/../tests/tours/utils/credit_wallet_tour_steps";
 
 /**
  * A customer with 250.00 credits opens an invoice of 100.00 from the portal, pays it with
@@ -29,17 +30,7 @@ registry.category("web_tour.tours").add("credit_wallet_invoice_tour", {
             trigger:
                 "#pay_with .o_credit_payment_option .o_credit_payment_balance_after:contains(150.00)",
         },
-        {
-            content: "Choose Credits",
-            trigger: "#pay_with input[name='o_payment_radio'][data-provider-code='credit']",
-            run: "click",
-        },
-        {
-            content: "Pay",
-            trigger: "#pay_with button[name='o_payment_submit_button']:not(:disabled)",
-            run: "click",
-            expectUnloadPage: true,
-        },
+        ...payWithCredits("#pay_with"),
         {
             content: "Back on the invoice, it is paid",
             trigger: "#sidebar_content .badge.text-bg-success:contains(Paid)",
