@@ -34,7 +34,7 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
             return request.redirect("/my")
         user = request.env.user
         company_sudo = user._credit_portal_company_sudo()
-        currency = self._credit_buy_currency(company_sudo)
+        currency = company_sudo._credit_website_currency(request.website)
         low, high = self._credit_custom_amount_bounds(company_sudo, currency)
         values = {
             "page_name": "credits_buy",
@@ -84,7 +84,7 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
             raise ValidationError(request.env._("Buying credits is not available."))
         user = request.env.user
         company_sudo = user._credit_portal_company_sudo()
-        currency = self._credit_buy_currency(company_sudo)
+        currency = company_sudo._credit_website_currency(request.website)
         partner = user.partner_id
         if package_id is not None:
             package = self._credit_check_package(company_sudo, currency, package_id)
@@ -139,11 +139,6 @@ class CreditWalletPayment(website_payment_portal.PaymentPortal):
     def _credit_buy_available():
         """Buy Credits follows the credit hub's one rule (credit payments enabled)."""
         return request.env.user._credit_hub_available()
-
-    @staticmethod
-    def _credit_buy_currency(company):
-        """The currency credits are sold in on this website."""
-        return company._credit_website_currency(request.website)
 
     @staticmethod
     def _credit_published_packages(company, currency):

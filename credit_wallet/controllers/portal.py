@@ -217,14 +217,12 @@ class CreditWalletPortal(PortalAccount):
         query = f"?{urlencode(url_args)}" if url_args else ""
         balance = wallet_sudo.balance or 0.0
         return {
-            "balance": balance,
             "balance_text": company_sudo._credit_format(balance),
             "balance_value": company_sudo._credit_format_value(
                 balance, company_sudo._credit_website_currency(request.website)
             ),
             # sudo: the signed-in customer's own preference, set by the agency
             "credit_autopay": user.partner_id.sudo()._credit_autopay_enabled(company_sudo),
-            "currency": company_sudo.currency_id,
             "entries": entries_sudo,
             "history_rows": self._credit_history_rows(entries_sudo, company_sudo),
             "reference_urls": self._credit_reference_urls(entries_sudo),

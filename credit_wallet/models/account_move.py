@@ -160,27 +160,36 @@ class AccountMove(models.Model):
         :param automatic: paid by auto-pay, which gives way to a payment of the customer's
         """
         self.ensure_one()
-        provider_sudo = self.env["payment.provider"]._credit_get_provider(self.company_id)
         # sudo: the payment flow creates the payment; the caller checked the user may pay
         tx_sudo = (
             self.env["payment.transaction"]
             .sudo()
             ._credit_create(
-                {
-                    "provider_id": provider_sudo.id,
-                    "payment_method_id": self.env.ref("credit_wallet.payment_method_credit").id,
-                    "amount": amount,
-                    "currency_id": self.currency_id.id,
-                    "credit_amount": self.company_id._credit_from_money(amount, self.currency_id),
-                    "partner_id": self.commercial_partner_id.id,
-                    "operation": "offline",
-                    "invoice_ids": [Command.set(self.ids)],
-                    "credit_autopay": automatic,
-                }
+                self._credit_transaction_values(
+                    amount,
+                    self.commercial_partner_id,
+                    operation="offline",
+                    credit_autopay=automatic,
+                )
             )
         )
         tx_sudo._credit_process()
         return tx_sudo
+
+    def _credit_transaction_values(self, amount, partner, **values):
+        """The values of the Credits transaction ``partner`` pays ``amount`` of this invoice
+        with: the credits it takes at the rate of the invoice's currency, and ``values``."""
+        self.ensure_one()
+        return {
+            "provider_id": self.env["payment.provider"]._credit_get_provider(self.company_id).id,
+            "payment_method_id": self.env.ref("credit_wallet.payment_method_credit").id,
+            "amount": amount,
+            "currency_id": self.currency_id.id,
+            "credit_amount": self.company_id._credit_from_money(amount, self.currency_id),
+            "partner_id": partner.id,
+            "invoice_ids": [Command.set(self.ids)],
+            **values,
+        }
 
     def action_credit_open_payment(self):
         self.ensure_one()

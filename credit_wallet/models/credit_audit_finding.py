@@ -251,7 +251,9 @@ class CreditAuditFinding(models.Model):
             "found_as": FOUND_AS,
         }
         params["counted"] = SQL(self._audit_sql_counted_transactions(), **params)
-        params["credit_values"] = SQL(self._audit_sql_credit_values(), **params)
+        params["credit_values"] = SQL(
+            "credit_values AS (%s)", self.env["res.company"]._credit_sql_values()
+        )
         problems = defaultdict(list)
         for check, _label in AUDIT_CHECKS:
             query = SQL(getattr(self, f"_audit_sql_{check}")(), **params)
@@ -322,20 +324,17 @@ class CreditAuditFinding(models.Model):
         """One sentence for one problem of a document, its amounts in credits, in the books'
         currency or in the document's, as the problem counts them."""
         problem, detail = row["problem"], row["detail"]
+        currency = None  # credits
         if problem in DOCUMENT_MONEY_PROBLEMS:
-            currency = self.env["res.currency"].browse(int(detail))
-            detail = None
-
-            def amount_text(amount):
-                return format_amount(self.env, amount, currency)
-
+            currency, detail = self.env["res.currency"].browse(int(detail)), None
         elif problem in BOOK_VALUE_PROBLEMS:
+            currency = company.currency_id
 
-            def amount_text(amount):
-                return format_amount(self.env, amount, company.currency_id)
+        def amount_text(amount):
+            if currency:
+                return format_amount(self.env, amount, currency)
+            return company._credit_format(amount)
 
-        else:
-            amount_text = company._credit_format
         return templates[problem] % {
             "document": names[row["res_model"], row["res_id"]],
             "other": names.get((row["other_model"], row["other_id"]), ""),
@@ -841,23 +840,6 @@ class CreditAuditFinding(models.Model):
                AND note.state != 'posted'
              GROUP BY note.company_id, note.id, note.state
             HAVING SUM(entry.amount) >= %(credit_tolerance)s
-            """
-
-    @api.model
-    def _audit_sql_credit_values(self):
-        """``credit_values``: each company's credits per unit of its currency (1 before a rate
-        is set) and its currency's decimals: a credit's book value is 1 / rate."""
-        return """
-            credit_values AS (
-                SELECT company.id AS company_id, COALESCE(rate.rate, 1) AS rate,
-                       currency.decimal_places
-                  FROM res_company company
-                  JOIN res_currency currency ON currency.id = company.currency_id
-             LEFT JOIN credit_conversion_rate rate ON rate.company_id = company.id
-                                                  AND rate.currency_id = company.currency_id
-                                                  AND rate.active
-                 WHERE company.id IN %(companies)s
-            )
             """
 
     @api.model

@@ -203,30 +203,19 @@ class CreditWallet(models.Model):
         return order
 
     @api.model
-    def _credit_demo_pay_in_portal(self, contact, document):
-        """``contact`` pays ``document`` with Credits on its portal page: the transaction the
+    def _credit_demo_pay_in_portal(self, contact, invoice):
+        """``contact`` pays ``invoice`` with Credits on its portal page: the transaction the
         Credits option creates, settled and post-processed as its route does."""
-        field_name = "sale_order_ids" if document._name == "sale.order" else "invoice_ids"
-        amount = document._credit_amount_due()
         tx = (
             self.env["payment.transaction"]
             .sudo()
             ._credit_create(
-                {
-                    "provider_id": self.env["payment.provider"]
-                    ._credit_get_provider(document.company_id)
-                    .id,
-                    "payment_method_id": self.env.ref("credit_wallet.payment_method_credit").id,
-                    "amount": amount,
-                    "currency_id": document.currency_id.id,
-                    "credit_amount": document.company_id._credit_from_money(
-                        amount, document.currency_id
-                    ),
-                    "partner_id": contact.id,
-                    "operation": "online_redirect",
-                    field_name: [Command.set(document.ids)],
-                    "credit_document_fingerprint": document._credit_fingerprint(),
-                }
+                invoice._credit_transaction_values(
+                    invoice._credit_amount_due(),
+                    contact,
+                    operation="online_redirect",
+                    credit_document_fingerprint=invoice._credit_fingerprint(),
+                )
             )
         )
         tx._credit_process()

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare, float_is_zero, float_round
+from odoo.tools import SQL, float_compare, float_is_zero, float_round
 from odoo.tools.misc import format_amount, formatLang
 
 from ..const import CREDIT_ROUNDINGS
@@ -103,6 +103,24 @@ class ResCompany(models.Model):
         self.ensure_one()
         rate = self._credit_rate(self.currency_id)
         return 1.0 / rate.rate if rate else 1.0
+
+    @api.model
+    def _credit_sql_values(self):
+        """SQL rows (company_id, rate, decimal_places), one per company: the credits one unit
+        of its currency buys (1 before a rate is set) and its currency's decimals. A credit's
+        book value is 1 / rate, as ``_credit_book_value_of_one`` says it in Python: the
+        reconciliation report and the audit read it from here."""
+        return SQL(
+            """
+            SELECT company.id AS company_id, COALESCE(rate.rate, 1) AS rate,
+                   currency.decimal_places
+              FROM res_company company
+              JOIN res_currency currency ON currency.id = company.currency_id
+         LEFT JOIN credit_conversion_rate rate ON rate.company_id = company.id
+                                              AND rate.currency_id = company.currency_id
+                                              AND rate.active
+            """
+        )
 
     def _credit_book_value(self, credits):
         """What ``credits`` are worth in the books: credits x the credit's value, exactly."""

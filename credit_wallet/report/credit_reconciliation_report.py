@@ -99,19 +99,16 @@ class CreditReconciliationReport(models.Model):
                    company.credit_account_id AS credit_account_id,
                    wallets.wallet_count AS wallet_count,
                    COALESCE(wallets.total, 0) AS wallet_credits,
-                   1.0 / COALESCE(rate.rate, 1) AS credit_value,
+                   1.0 / credit_values.rate AS credit_value,
                    values.total AS wallet_total,
                    COALESCE(books.balance, 0) AS account_balance,
                    values.total - COALESCE(books.balance, 0) AS difference
               FROM res_company company
-              JOIN res_currency currency ON currency.id = company.currency_id
-         LEFT JOIN credit_conversion_rate rate ON rate.company_id = company.id
-                                              AND rate.currency_id = company.currency_id
-                                              AND rate.active
+              JOIN (%(credit_values)s) credit_values ON credit_values.company_id = company.id
         CROSS JOIN LATERAL (%(wallets)s) wallets
         CROSS JOIN LATERAL (SELECT ROUND((COALESCE(wallets.total, 0)
-                                          / COALESCE(rate.rate, 1))::numeric,
-                                         currency.decimal_places) AS total) values
+                                          / credit_values.rate)::numeric,
+                                         credit_values.decimal_places) AS total) values
         CROSS JOIN LATERAL (SELECT SUM(line.credit - line.debit) AS balance
                               FROM account_move_line line
                              WHERE line.company_id = company.id
@@ -123,6 +120,7 @@ class CreditReconciliationReport(models.Model):
             as_of=as_of or fields.Date.context_today(self),
             wallets=wallets,
             books_date=books_date,
+            credit_values=self.env["res.company"]._credit_sql_values(),
         )
 
     # -------------------------------------------------------------------------
